@@ -1,0 +1,357 @@
+/*
+ * AoE command 0: ATA commands against an export's image, and the IDENTIFY
+ * DEVICE data that describes it (PROTOCOL.md §1.3, §2.4).
+ *
+ * Every ATA-level failure (range, read-only, I/O error, unknown command) is
+ * reported through the ATA status and error registers, never through the
+ * AoE error flag: the Linux initiator drops AoE-error replies and retries
+ * for 180 s before it declares the device dead.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine_int.h"
+#include "log.h"
+
+#define ATA_SECTOR		512
+#define ATA_STAT_OK		ATA_STAT_DRDY
+#define ATA_STAT_FAIL		(ATA_STAT_DRDY | ATA_STAT_ERR)
+#define ATA_LBA28_MAX		0x0FFFFFFFu
+#define ATA_FW_STRING		"AoEde1"
+
+typedef size_t (*ata_cmd_fn)(struct engine_req *, struct aoe_ata *);
+
+static size_t	ata_identify(struct engine_req *, struct aoe_ata *);
+static size_t	ata_read(struct engine_req *, struct aoe_ata *);
+static size_t	ata_write(struct engine_req *, struct aoe_ata *);
+static size_t	ata_flush(struct engine_req *, struct aoe_ata *);
+static size_t	ata_check_power(struct engine_req *, struct aoe_ata *);
+
+/* ATA command → handler; anything not listed is aborted. */
+static const struct {
+	uint8_t		 cmd;
+	ata_cmd_fn	 fn;
+} ata_cmds[] = {
+	{ ATA_CMD_IDENTIFY,	ata_identify },
+	{ ATA_CMD_READ,		ata_read },
+	{ ATA_CMD_READ_EXT,	ata_read },
+	{ ATA_CMD_WRITE,	ata_write },
+	{ ATA_CMD_WRITE_EXT,	ata_write },
+	{ ATA_CMD_FLUSH,	ata_flush },
+	{ ATA_CMD_FLUSH_EXT,	ata_flush },
+	{ ATA_CMD_CHECK_POWER,	ata_check_power },
+};
+
+/*
+ * Write the ATA registers of the reply and finish it with `datalen` bytes
+ * of data after the 36-byte header.  The LBA and AFlags are echoed as sent.
+ */
+static size_t
+ata_done(struct engine_req *r, struct aoe_ata *a, uint8_t status,
+    uint8_t error, uint8_t scnt, size_t datalen)
+{
+	a->cmd_status = status;
+	a->err_feature = error;
+	a->scnt = scnt;
+	aoe_ata_encode(r->frame, a);
+	return engine_reply(r, AOE_ATA_HDR_LEN + datalen, 0);
+}
+
+static size_t
+ata_ok(struct engine_req *r, struct aoe_ata *a, size_t datalen)
+{
+	return ata_done(r, a, ATA_STAT_OK, 0, 0, datalen);
+}
+
+/* On error the sector count is left as sent: nothing was done. */
+static size_t
+ata_fail(struct engine_req *r, struct aoe_ata *a, uint8_t error)
+{
+	return ata_done(r, a, ATA_STAT_FAIL, error, a->scnt, 0);
+}
+
+/* Does a reply carrying `nsect` sectors fit the buffer? */
+static int
+ata_fits(const struct engine_req *r, unsigned nsect)
+{
+	return r->cap >= AOE_ATA_HDR_LEN + (size_t)nsect * ATA_SECTOR;
+}
+
+/* Is [lba, lba + scnt) inside the export? */
+static int
+ata_in_range(const struct export *x, uint64_t lba, unsigned scnt)
+{
+	return lba <= x->sectors && scnt <= x->sectors - lba;
+}
+
+static int
+ata_pread_full(int fd, uint8_t *buf, size_t n, uint64_t off)
+{
+	ssize_t	 got;
+
+	while (n > 0) {
+		got = pread(fd, buf, n, (off_t)off);
+		if (got == -1) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		/* EOF inside the export: the image shrank under us. */
+		if (got == 0)
+			return -EIO;
+		buf += got;
+		n -= (size_t)got;
+		off += (uint64_t)got;
+	}
+	return 0;
+}
+
+static int
+ata_pwrite_full(int fd, const uint8_t *buf, size_t n, uint64_t off)
+{
+	ssize_t	 put;
+
+	while (n > 0) {
+		put = pwrite(fd, buf, n, (off_t)off);
+		if (put == -1) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (put == 0)		/* would loop forever */
+			return -EIO;
+		buf += put;
+		n -= (size_t)put;
+		off += (uint64_t)put;
+	}
+	return 0;
+}
+
+static size_t
+ata_identify(struct engine_req *r, struct aoe_ata *a)
+{
+	/* Trailing data (aoeping, aoe-sancheck probes) is ignored: the reply
+	 * is exactly one sector. */
+	if (!ata_fits(r, 1))
+		return 0;
+	engine_identify(r->x, r->frame + AOE_ATA_HDR_LEN);
+	r->x->st.identifies++;
+	return ata_ok(r, a, ATA_SECTOR);
+}
+
+static size_t
+ata_read(struct engine_req *r, struct aoe_ata *a)
+{
+	struct export	*x = r->x;
+	uint64_t	 lba = aoe_ata_lba(a), off;
+	size_t		 n = (size_t)a->scnt * ATA_SECTOR;
+	int		 rc;
+
+	if (!ata_in_range(x, lba, a->scnt)) {
+		x->st.err_range++;
+		return ata_fail(r, a, ATA_ERR_IDNF);
+	}
+	if (!ata_fits(r, a->scnt))
+		return engine_reply_error(r, AOE_ATA_HDR_LEN, AOE_ERR_BADARG);
+	off = x->offset + lba * ATA_SECTOR;
+	/* Straight into the reply: frame + 36 is page-aligned in production,
+	 * so this works with O_DIRECT and needs no copy.  Any trailing data
+	 * of the request (Linux probes) is simply overwritten. */
+	if ((rc = ata_pread_full(x->fd, r->frame + AOE_ATA_HDR_LEN, n,
+	    off)) != 0) {
+		x->st.err_io++;
+		log_warnx("%s: read of %u sectors at lba %" PRIu64
+		    " (byte offset %" PRIu64 ") failed: %s", x->name, a->scnt,
+		    lba, off, strerror(-rc));
+		return ata_fail(r, a, ATA_ERR_UNC);
+	}
+	x->st.reads++;
+	x->st.read_bytes += n;
+	return ata_ok(r, a, n);
+}
+
+static size_t
+ata_write(struct engine_req *r, struct aoe_ata *a)
+{
+	struct export	*x = r->x;
+	uint64_t	 lba = aoe_ata_lba(a), off;
+	size_t		 n = (size_t)a->scnt * ATA_SECTOR;
+	int		 rc;
+
+	/* A frame that does not carry the data it announces is malformed
+	 * (as vblade); checked first, before anything about the export. */
+	if (a->datalen < n)
+		return engine_reply_error(r, AOE_ATA_HDR_LEN, AOE_ERR_BADARG);
+	if (x->flags & EXPORT_RDONLY) {
+		x->st.err_rdonly++;
+		return ata_fail(r, a, ATA_ERR_ABRT);
+	}
+	if (!ata_in_range(x, lba, a->scnt)) {
+		x->st.err_range++;
+		return ata_fail(r, a, ATA_ERR_IDNF);
+	}
+	off = x->offset + lba * ATA_SECTOR;
+	if ((rc = ata_pwrite_full(x->fd, r->frame + AOE_ATA_HDR_LEN, n,
+	    off)) != 0) {
+		x->st.err_io++;
+		log_warnx("%s: write of %u sectors at lba %" PRIu64
+		    " (byte offset %" PRIu64 ") failed: %s", x->name, a->scnt,
+		    lba, off, strerror(-rc));
+		return ata_fail(r, a, ATA_ERR_ABRT);
+	}
+	x->st.writes++;
+	x->st.write_bytes += n;
+	/* "sync" mode: the reply may leave only after export_sync(), which
+	 * the caller runs once for the whole batch (group commit). */
+	if (!(x->flags & EXPORT_KERNEL)) {
+		x->sync_pending = true;
+		*r->sync_export = x;
+	}
+	return ata_ok(r, a, 0);
+}
+
+/*
+ * FLUSH CACHE (EXT) is a real barrier in both durability modes.  When writes
+ * of this batch are waiting for the group commit, the FLUSH joins it: one
+ * fdatasync answers them all, and a failure fails them all.  Syncing here
+ * instead would consume an error the kernel reports only once, and the
+ * commit's next fdatasync would then acknowledge those writes falsely.
+ */
+static size_t
+ata_flush(struct engine_req *r, struct aoe_ata *a)
+{
+	struct export	*x = r->x;
+
+	x->st.flushes++;
+	if (x->sync_pending) {
+		*r->sync_export = x;
+		return ata_ok(r, a, 0);
+	}
+	if (export_flush(x) != 0)
+		return ata_fail(r, a, ATA_ERR_ABRT);
+	return ata_ok(r, a, 0);
+}
+
+static size_t
+ata_check_power(struct engine_req *r, struct aoe_ata *a)
+{
+	/* sector count 0xFF: active or idle */
+	return ata_done(r, a, ATA_STAT_OK, 0, 0xFF, 0);
+}
+
+static size_t
+ata_unsupported(struct engine_req *r, struct aoe_ata *a)
+{
+	r->x->st.err_unsupported++;
+	return ata_fail(r, a, ATA_ERR_ABRT);
+}
+
+size_t
+ata_handle(struct engine_req *r)
+{
+	struct export	*x = r->x;
+	struct aoe_ata	 a;
+	size_t		 i;
+
+	if (aoe_ata_decode(r->frame, r->len, &a) != 0)
+		return 0;
+	/* IDENTIFY stays open to everyone so a host can still see what the
+	 * reserved disk is (as vblade). */
+	if (x->nreserve > 0 && a.cmd_status != ATA_CMD_IDENTIFY &&
+	    !engine_mac_in((const uint8_t (*)[6])x->reserve, x->nreserve,
+	    r->hdr.src))
+		return engine_reply_error(r, AOE_ATA_HDR_LEN,
+		    AOE_ERR_RESERVED);
+	if (a.scnt > r->nic->max_sectors)
+		return engine_reply_error(r, AOE_ATA_HDR_LEN, AOE_ERR_BADARG);
+	for (i = 0; i < sizeof(ata_cmds) / sizeof(ata_cmds[0]); i++)
+		if (ata_cmds[i].cmd == a.cmd_status)
+			return ata_cmds[i].fn(r, &a);
+	return ata_unsupported(r, &a);
+}
+
+/* IDENTIFY data is little-endian 16-bit words. */
+static void
+ata_id_word(uint8_t *id, unsigned w, uint16_t v)
+{
+	id[2 * w] = v & 0xff;
+	id[2 * w + 1] = v >> 8;
+}
+
+/* ATA strings hold the first character of each pair in the high byte of
+ * the word, and are padded with spaces. */
+static void
+ata_id_string(uint8_t *id, unsigned w, unsigned nwords, const char *s)
+{
+	size_t	 i, n = strnlen(s, nwords * 2);
+
+	for (i = 0; i < nwords * 2; i++)
+		id[2 * w + (i ^ 1)] = i < n ? (uint8_t)s[i] : ' ';
+}
+
+/* Legacy CHS geometry (words 1, 3, 6, 54–58) for initiators that still
+ * look at it: 16 heads, 63 sectors, at most 16383 cylinders. */
+static void
+ata_id_chs(uint8_t *id, uint64_t sectors)
+{
+	uint64_t	 cyl = sectors / (16 * 63);
+	uint32_t	 chs;
+
+	if (cyl > 16383)
+		cyl = 16383;
+	chs = (uint32_t)cyl * 16 * 63;
+	ata_id_word(id, 1, (uint16_t)cyl);
+	ata_id_word(id, 3, 16);
+	ata_id_word(id, 6, 63);
+	ata_id_word(id, 53, 0x0001);	/* words 54–58 valid */
+	ata_id_word(id, 54, (uint16_t)cyl);
+	ata_id_word(id, 55, 16);
+	ata_id_word(id, 56, 63);
+	ata_id_word(id, 57, chs & 0xffff);
+	ata_id_word(id, 58, chs >> 16);
+}
+
+void
+engine_identify(const struct export *x, uint8_t id[512])
+{
+	uint64_t	 lba28 = x->sectors;
+	uint8_t		 sum = 0;
+	int		 wce = (x->flags & EXPORT_KERNEL) != 0;
+	unsigned	 i;
+
+	memset(id, 0, 512);
+	ata_id_word(id, 0, 0x0000);		/* ATA device */
+	ata_id_chs(id, x->sectors);
+	ata_id_string(id, 10, 10, x->serial);
+	ata_id_string(id, 23, 4, ATA_FW_STRING);
+	ata_id_string(id, 27, 20, x->model);
+	ata_id_word(id, 47, 0x8000);		/* no READ/WRITE MULTIPLE */
+	ata_id_word(id, 49, 0x0200);		/* LBA */
+	ata_id_word(id, 50, 0x4000);
+	if (lba28 > ATA_LBA28_MAX)
+		lba28 = ATA_LBA28_MAX;
+	ata_id_word(id, 60, lba28 & 0xffff);
+	ata_id_word(id, 61, (uint16_t)(lba28 >> 16));
+	ata_id_word(id, 80, 0x00F0);		/* ATA-4 .. ATA-7 */
+	/*
+	 * LBA48 always, so Linux uses the EXT commands and words 100–103.
+	 * FLUSH CACHE (EXT) really syncs.  The volatile write cache is
+	 * enabled only in "kernel" mode: in "sync" mode an acknowledged write
+	 * is already durable, and claiming a cache would be a lie.
+	 */
+	ata_id_word(id, 82, 0x4000 | 0x0020);	/* NOP, write cache */
+	ata_id_word(id, 83, 0x4000 | 0x0400 | 0x1000 | 0x2000);
+	ata_id_word(id, 84, 0x4000);
+	ata_id_word(id, 85, 0x4000 | (wce ? 0x0020 : 0));
+	ata_id_word(id, 86, 0x0400 | 0x1000 | 0x2000);
+	ata_id_word(id, 87, 0x4000);
+	for (i = 0; i < 4; i++)
+		ata_id_word(id, 100 + i, (uint16_t)(x->sectors >> (16 * i)));
+	/* word 255: signature 0xA5 and a checksum making all bytes sum to 0 */
+	id[510] = 0xA5;
+	for (i = 0; i < 511; i++)
+		sum += id[i];
+	id[511] = (uint8_t)-sum;
+}

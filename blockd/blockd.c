@@ -1,0 +1,521 @@
+/*
+ * aoede-blockd: serves every NIC's rx ring with the command engine.
+ *
+ * Set-up order: logging tag → options → inherited resources → event base →
+ * chroot + uid drop → seccomp → ready → loop.  NICs start detached; the
+ * supervisor attaches each once its netd has reset the ring.
+ */
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "aoe.h"
+#include "blockd.h"
+#include "fds.h"
+#include "log.h"
+#include "msg.h"
+#include "sandbox.h"
+#include "util.h"
+
+static void	blockd_serve(struct blockd *, struct blockd_nic *);
+
+static __attribute__((noreturn)) void
+blockd_usage(void)
+{
+	fprintf(stderr, "usage: aoede-blockd -u uid:gid [-C root] [-v] "
+	    "-R nbufs:bufsize [-R ...] -x export [-x ...]\n"
+	    "export: shelf=S,slot=L,sectors=N[,offset=BYTES][,nics=MASK]"
+	    "[,bufcnt=N][,ro][,direct][,kernel][,masks=MAC+MAC...]\n"
+	    "(started by aoede, with its resources on fds from %d)\n", FD_CHANNEL);
+	exit(2);
+}
+
+/* --- options -------------------------------------------------------- */
+
+static int
+blockd_parse_masks(char *list, struct export *x)
+{
+	char	*mac;
+
+	for (mac = strtok(list, "+"); mac != NULL; mac = strtok(NULL, "+")) {
+		if (x->nmasks == EXPORT_MAX_MASKS ||
+		    mac_parse(mac, x->masks[x->nmasks]) == -1)
+			return -1;
+		x->nmasks++;
+	}
+	return 0;
+}
+
+int
+blockd_parse_export(char *spec, struct export *x, const char **why)
+{
+	enum { K_SHELF, K_SLOT, K_SECTORS, K_OFFSET, K_NICS, K_BUFCNT, K_RO,
+	    K_DIRECT, K_KERNEL, K_MASKS };
+	char *const	 keys[] = { "shelf", "slot", "sectors", "offset", "nics",
+	    "bufcnt", "ro", "direct", "kernel", "masks", NULL };
+	char		*val;
+	uint64_t	 v;
+	int		 seen = 0;
+
+	memset(x, 0, sizeof(*x));
+	x->nic_mask = 1;
+	x->bufcnt = 16;
+	while (*spec != '\0') {
+		int k = getsubopt(&spec, keys, &val);
+
+		if (k < 0) {
+			*why = "unknown export key";
+			return -1;
+		}
+		seen |= 1 << k;
+		if (k >= K_RO && k <= K_KERNEL) {
+			x->flags |= k == K_RO ? EXPORT_RDONLY :
+			    k == K_DIRECT ? EXPORT_DIRECT : EXPORT_KERNEL;
+			continue;
+		}
+		if (val == NULL) {
+			*why = "export key without a value";
+			return -1;
+		}
+		if (k == K_MASKS) {
+			if (blockd_parse_masks(val, x) == -1) {
+				*why = "bad MAC mask list";
+				return -1;
+			}
+			continue;
+		}
+		if (parse_u64(val, 0, UINT64_MAX, &v, why) == -1)
+			return -1;
+		switch (k) {
+		case K_SHELF:	x->shelf = v; break;
+		case K_SLOT:	x->slot = v; break;
+		case K_SECTORS:	x->sectors = v; break;
+		case K_OFFSET:	x->offset = v; break;
+		case K_NICS:	x->nic_mask = v; break;
+		case K_BUFCNT:	x->bufcnt = v; break;
+		}
+	}
+	if ((seen & 7) != 7) {
+		*why = "export needs shelf, slot and sectors";
+		return -1;
+	}
+	if (x->shelf >= 0xffff || x->slot >= 0xff || x->bufcnt < 2 || x->nic_mask == 0) {
+		*why = "export value out of range";
+		return -1;
+	}
+	snprintf(x->name, sizeof(x->name), "e%u.%u", x->shelf, x->slot);
+	return 0;
+}
+
+static void
+blockd_name_export(struct export *x, unsigned i)
+{
+	struct utsname	 u;
+	char		 buf[128];
+
+	x->fd = BLOCKD_FD_IMAGE(i);
+	if (uname(&u) == -1)
+		strcpy(u.nodename, "localhost");
+	/* serial "shelf.slot:host" as vblade, cut to the 20 bytes IDENTIFY has */
+	snprintf(buf, sizeof(buf), "%u.%u:%s", x->shelf, x->slot, u.nodename);
+	memcpy(x->serial, buf, sizeof(x->serial) - 1);
+	x->serial[sizeof(x->serial) - 1] = '\0';
+	snprintf(buf, sizeof(buf), "AoEde %s", x->name);
+	memcpy(x->model, buf, sizeof(x->model) - 1);
+	x->model[sizeof(x->model) - 1] = '\0';
+}
+
+static void
+blockd_map_nic(struct blockd *b, unsigned n, unsigned nexp, const char *geom)
+{
+	struct blockd_nic	*nic = &b->nics[n];
+	char			 buf[64], *colon;
+	uint64_t		 nbufs, bufsize;
+	const char		*why;
+	size_t			 size;
+	void			*base;
+
+	snprintf(buf, sizeof(buf), "%s", geom);
+	if ((colon = strchr(buf, ':')) == NULL)
+		blockd_usage();
+	*colon = '\0';
+	if (parse_u64(buf, 2, RING_MAX_BUFS, &nbufs, &why) == -1 ||
+	    parse_u64(colon + 1, 4096, 1 << 20, &bufsize, &why) == -1 ||
+	    (size = ring_region_size(nbufs, bufsize)) == 0)
+		fatalx("bad ring geometry %s", geom);
+	base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+	    BLOCKD_FD_RING(nexp, n), 0);
+	if (base == MAP_FAILED)
+		fatal("mmap ring of NIC %u", n);
+	if (ring_region_attach(&nic->rr, base, size, nbufs, bufsize) == -1)
+		fatalx("ring region of NIC %u does not match its geometry", n);
+	if ((nic->owned = calloc(nbufs, 1)) == NULL)
+		fatal("calloc");
+	nic->index = n;
+	nic->b = b;
+	nic->rx_bell = BLOCKD_FD_RX_BELL(nexp, n);
+	nic->tx_bell = BLOCKD_FD_TX_BELL(nexp, n);
+}
+
+/* --- the data path ---------------------------------------------------- */
+
+/* MTU and MAC as netd last reported them; a value that makes no sense is
+ * clamped to what the buffers can hold. */
+static void
+blockd_refresh_view(struct blockd_nic *nic)
+{
+	uint32_t	 mtu;
+	uint8_t		 mac[6];
+	bool		 up;
+	unsigned	 cap_sectors;
+
+	if (ring_nic_info_read(nic->rr.hdr, &mtu, mac, &up) == -1)
+		return;		/* keep the last consistent view */
+	nic->view.index = nic->index;
+	nic->view.mtu = mtu;
+	memcpy(nic->view.mac, mac, 6);
+	cap_sectors = (ring_frame_cap(&nic->rr) - AOE_ATA_HDR_LEN) / 512;
+	nic->view.max_sectors = aoe_mtu_sectors(mtu);
+	if (nic->view.max_sectors > cap_sectors)
+		nic->view.max_sectors = cap_sectors;
+}
+
+/* A netd that breaks the ring protocol is cut off and reported; the
+ * supervisor kills and restarts it.  Other NICs keep being served. */
+static void
+blockd_nic_fault(struct blockd *b, struct blockd_nic *nic, const char *what)
+{
+	log_warnx("NIC %u: %s; detaching it", nic->index, what);
+	nic->bad_desc++;
+	nic->attached = false;
+	event_del(nic->ev_bell);
+	if (msg_send_u64(b->chan, MSG_NIC_FAULT, "nic", nic->index) == -1)
+		fatal("channel");
+}
+
+struct blockd_reply {
+	uint32_t	 buf;
+	size_t		 len;
+	struct export	*sync;
+};
+
+static size_t
+blockd_execute(struct blockd *b, struct blockd_nic *nic, const struct ring_desc *d,
+    struct export **sync)
+{
+	uint8_t		*frame = ring_frame(&nic->rr, d->buf);
+	size_t		 cap = ring_frame_cap(&nic->rr);
+	uint16_t	 major;
+
+	*sync = NULL;
+	if (d->flags & RING_F_ANNOUNCE) {
+		major = (uint16_t)frame[16] << 8 | frame[17];
+		return engine_announce(&b->eng, &nic->view, major, frame[18], frame, cap);
+	}
+	return engine_handle(&b->eng, &nic->view, frame, d->len, cap, sync);
+}
+
+/* Group commit: one fdatasync per export for the whole batch; if it fails,
+ * every write of that export in the batch is answered with an ATA error. */
+static void
+blockd_commit(struct blockd_nic *nic, struct blockd_reply *r, unsigned n)
+{
+	unsigned	 i, j;
+	int		 rc;
+
+	for (i = 0; i < n; i++) {
+		struct export *x = r[i].sync;
+
+		if (x == NULL || !x->sync_pending)
+			continue;
+		rc = export_sync(x);
+		for (j = i; j < n; j++) {
+			if (r[j].sync != x)
+				continue;
+			if (rc != 0)
+				engine_fail_write(x, ring_frame(&nic->rr, r[j].buf));
+			r[j].sync = NULL;
+		}
+	}
+}
+
+static void
+blockd_reply(struct blockd *b, struct blockd_nic *nic, struct blockd_reply *r, unsigned n)
+{
+	struct ring_desc	 d;
+	unsigned		 i;
+
+	for (i = 0; i < n; i++) {
+		d.buf = r[i].buf;
+		d.len = r[i].len;
+		d.flags = r[i].len == 0 ? RING_F_RETURN : 0;
+		nic->owned[d.buf] = 0;
+		if (!ring_prod_put(&nic->tx, &d))
+			fatalx("tx ring of NIC %u full: ring accounting broken", nic->index);
+	}
+	if (ring_prod_publish(&nic->tx)) {
+		nic->doorbells++;
+		if (doorbell_ring(nic->tx_bell) == -1)
+			fatal("tx doorbell");
+	}
+}
+
+/* One batch: up to BLOCKD_BATCH requests; returns how many, -1 on a fault. */
+static int
+blockd_batch(struct blockd *b, struct blockd_nic *nic)
+{
+	struct blockd_reply	 r[BLOCKD_BATCH];
+	struct ring_desc	 d;
+	unsigned		 n = 0;
+	int			 rc = 0;
+
+	blockd_refresh_view(nic);
+	while (n < BLOCKD_BATCH && (rc = ring_cons_get(&nic->rx, &d)) == 1) {
+		/* d is our own copy: validate it once, then use only it */
+		if (!ring_desc_valid(&nic->rr, &d) || nic->owned[d.buf]) {
+			blockd_nic_fault(b, nic, "invalid or duplicate rx descriptor");
+			return -1;
+		}
+		nic->owned[d.buf] = 1;
+		r[n].buf = d.buf;
+		r[n].len = blockd_execute(b, nic, &d, &r[n].sync);
+		n++;
+	}
+	if (rc == -1) {
+		blockd_nic_fault(b, nic, "rx ring head out of range");
+		return -1;
+	}
+	if (n == 0)
+		return 0;
+	ring_cons_release(&nic->rx);
+	nic->requests += n;
+	blockd_commit(nic, r, n);
+	blockd_reply(b, nic, r, n);
+	return n;
+}
+
+static void
+blockd_serve(struct blockd *b, struct blockd_nic *nic)
+{
+	int	 n;
+
+	b->loops++;
+	while (nic->attached) {
+		if ((n = blockd_batch(b, nic)) < 0)
+			return;
+		if (n == 0 && ring_cons_prepare_sleep(&nic->rx))
+			return;
+	}
+}
+
+static void
+blockd_on_bell(evutil_socket_t fd, short ev, void *arg)
+{
+	struct blockd_nic	*nic = arg;
+
+	if (doorbell_drain(nic->rx_bell) == -1)
+		fatal("rx doorbell of NIC %u", nic->index);
+	ring_cons_awake(&nic->rx);
+	blockd_serve(nic->b, nic);
+}
+
+/* --- the channel ------------------------------------------------------ */
+
+static void
+blockd_attach(struct blockd *b, struct blockd_nic *nic)
+{
+	if (nic->attached)
+		fatalx("NIC %u attached twice", nic->index);
+	/* netd reset the ring before the supervisor sent this */
+	ring_cons_init(&nic->rx, nic->rr.rx, nic->rr.nbufs);
+	ring_prod_init(&nic->tx, nic->rr.tx, nic->rr.nbufs);
+	memset(nic->owned, 0, nic->rr.nbufs);
+	nic->attached = true;
+	event_add(nic->ev_bell, NULL);
+	log_debug("NIC %u attached", nic->index);
+	blockd_serve(b, nic);
+}
+
+static void
+blockd_detach(struct blockd *b, struct blockd_nic *nic)
+{
+	if (nic->attached) {
+		nic->attached = false;
+		event_del(nic->ev_bell);
+	}
+	log_debug("NIC %u detached", nic->index);
+	if (msg_send_u64(b->chan, MSG_NIC_DETACHED, "nic", nic->index) == -1)
+		fatal("channel");
+}
+
+static __attribute__((noreturn)) void
+blockd_stop(struct blockd *b)
+{
+	unsigned	 i;
+	int		 rc, status = 0;
+
+	for (i = 0; i < b->eng.nexports; i++) {
+		/* kernel-mode writes may still be in the page cache: flush them */
+		b->exports[i].sync_pending = true;
+		if ((rc = export_sync(&b->exports[i])) != 0) {
+			log_warnx("%s: flush at exit: %s", b->exports[i].name, strerror(-rc));
+			status = 1;
+		}
+	}
+	exit(status);
+}
+
+static void
+blockd_handle_msg(struct blockd *b, struct msg_in *m)
+{
+	uint64_t	 nic = 0;
+	bool		 has_nic = msg_get_u64(m, "nic", &nic) == 0;
+
+	if (msg_end(m) == -1 || (has_nic && nic >= b->nnics))
+		fatalx("supervisor sent a malformed %s", m->type);
+	if (msg_is(m, MSG_NIC_ATTACH) && has_nic)
+		blockd_attach(b, &b->nics[nic]);
+	else if (msg_is(m, MSG_NIC_DETACH) && has_nic)
+		blockd_detach(b, &b->nics[nic]);
+	else if (msg_is(m, MSG_STOP) && !has_nic)
+		blockd_stop(b);
+	else
+		fatalx("unexpected message %s from the supervisor", m->type);
+}
+
+static void
+blockd_on_chan(evutil_socket_t fd, short ev, void *arg)
+{
+	struct blockd	*b = arg;
+	struct msg_in	 m;
+	const char	*why = "";
+	int		 rc;
+
+	rc = msg_recv(b->chan, &m, &why);
+	if (rc == 0) {
+		log_debug("supervisor closed the channel; exiting");
+		blockd_stop(b);
+	}
+	if (rc == -1)
+		fatal("channel: %s", why);
+	blockd_handle_msg(b, &m);
+	msg_free(&m);
+}
+
+static void
+blockd_events(struct blockd *b)
+{
+	unsigned	 i;
+
+	if ((b->base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	b->ev_chan = event_new(b->base, b->chan, EV_READ | EV_PERSIST, blockd_on_chan, b);
+	if (b->ev_chan == NULL)
+		fatalx("event_new");
+	event_add(b->ev_chan, NULL);
+	for (i = 0; i < b->nnics; i++) {
+		b->nics[i].ev_bell = event_new(b->base, b->nics[i].rx_bell,
+		    EV_READ | EV_PERSIST, blockd_on_bell, &b->nics[i]);
+		if (b->nics[i].ev_bell == NULL)
+			fatalx("event_new");
+	}
+}
+
+/* blockd's allowlist: file I/O on the fds it holds, its rings and channel.
+ * No socket(), no open(): a compromised blockd reaches nothing new. */
+static void
+blockd_seccomp(void)
+{
+	scmp_filter_ctx	 ctx;
+
+	ctx = sandbox_seccomp_new();
+	sandbox_seccomp_allow_common(ctx);
+	sandbox_seccomp_allow(ctx, SCMP_SYS(pread64));
+	sandbox_seccomp_allow(ctx, SCMP_SYS(pwrite64));
+	sandbox_seccomp_allow(ctx, SCMP_SYS(preadv));
+	sandbox_seccomp_allow(ctx, SCMP_SYS(pwritev));
+	sandbox_seccomp_allow(ctx, SCMP_SYS(fdatasync));
+	sandbox_seccomp_allow(ctx, SCMP_SYS(fsync));
+	sandbox_seccomp_load(ctx);
+}
+
+static void
+blockd_options(struct blockd *b, int argc, char *argv[], const char **root,
+    uid_t *uid, gid_t *gid, const char *geoms[])
+{
+	const char	*ids = NULL, *why;
+	int		 ch, verbose = 0;
+
+	while ((ch = getopt(argc, argv, "C:R:u:vx:")) != -1) {
+		switch (ch) {
+		case 'C':
+			*root = optarg;
+			break;
+		case 'R':
+			if (b->nnics == BLOCKD_MAX_NICS)
+				fatalx("too many NICs");
+			geoms[b->nnics++] = optarg;
+			break;
+		case 'u':
+			ids = optarg;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'x':
+			if (b->eng.nexports == BLOCKD_MAX_EXPORTS)
+				fatalx("too many exports");
+			if (blockd_parse_export(optarg,
+			    &b->exports[b->eng.nexports], &why) == -1)
+				fatalx("bad export %s: %s", optarg, why);
+			b->eng.nexports++;
+			break;
+		default:
+			blockd_usage();
+		}
+	}
+	if (ids == NULL || optind != argc || b->nnics == 0 || b->eng.nexports == 0 ||
+	    parse_ids(ids, uid, gid) == -1)
+		blockd_usage();
+	log_init("blockd", verbose);
+}
+
+int
+blockd_main(int argc, char *argv[])
+{
+	static struct blockd	 blockd;
+	struct blockd		*b = &blockd;
+	const char		*root = SANDBOX_DEFAULT_ROOT, *geoms[BLOCKD_MAX_NICS];
+	struct sandbox_limits	 lim = { .fsize = RLIM_INFINITY };
+	uid_t			 uid;
+	gid_t			 gid;
+	unsigned		 i;
+
+	b->parent = getppid();
+	log_init("blockd", 0);
+	b->eng.exports = b->exports;
+	blockd_options(b, argc, argv, &root, &uid, &gid, geoms);
+	b->chan = FD_CHANNEL;
+	for (i = 0; i < b->eng.nexports; i++)
+		blockd_name_export(&b->exports[i], i);
+	for (i = 0; i < b->nnics; i++)
+		blockd_map_nic(b, i, b->eng.nexports, geoms[i]);
+	blockd_events(b);
+
+	lim.nofile = BLOCKD_FD_LAST(b->eng.nexports, b->nnics) + 32;
+	sandbox_drop(root, uid, gid, b->parent, &lim);
+	blockd_seccomp();
+
+	if (msg_send_simple(b->chan, MSG_READY) == -1)
+		fatal("channel");
+	log_debug("ready: %u exports, %u NICs", b->eng.nexports, b->nnics);
+	event_base_dispatch(b->base);
+	fatalx("exited event loop");
+}

@@ -1,0 +1,54 @@
+/*
+ * aoede-blockd: the one process that owns the images.  It serves the rx ring
+ * of every attached NIC with the engine (engine.h) and answers through the
+ * same NIC's tx ring, building each reply in the request's own buffer.
+ */
+#ifndef AOEDE_BLOCKD_H
+#define AOEDE_BLOCKD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "engine.h"
+#include "ring.h"
+
+#define BLOCKD_MAX_EXPORTS	256
+#define BLOCKD_MAX_NICS		EXPORT_MAX_NICS
+#define BLOCKD_BATCH		64	/* requests per group commit */
+
+struct blockd;
+
+struct blockd_nic {
+	struct blockd		*b;
+	unsigned		 index;
+	bool			 attached;
+	int			 rx_bell, tx_bell;
+	struct ring_region	 rr;
+	struct ring_cons	 rx;
+	struct ring_prod	 tx;
+	uint8_t			*owned;		/* owned[i]: buffer i is at blockd */
+	struct nic_view		 view;
+	struct event		*ev_bell;
+	uint64_t		 requests, bad_desc, doorbells;
+};
+
+struct blockd {
+	pid_t			 parent;
+	int			 chan;
+	struct engine		 eng;
+	struct export		 exports[BLOCKD_MAX_EXPORTS];
+	struct blockd_nic	 nics[BLOCKD_MAX_NICS];
+	unsigned		 nnics;
+	struct event_base	*base;
+	struct event		*ev_chan;
+	uint64_t		 loops;
+};
+
+int	blockd_main(int argc, char *argv[]);
+
+/* parse one -x export description into x; 0 or -1 with *why */
+int	blockd_parse_export(char *spec, struct export *x, const char **why);
+
+#endif

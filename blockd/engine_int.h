@@ -1,0 +1,69 @@
+/*
+ * The command engine's private interface: what engine.c (dispatch, export
+ * lookup, group commit), ata.c (ATA commands) and aoecmd.c (Query Config,
+ * MAC Mask List, Reserve/Release) share.  Nothing outside blockd/engine*.c,
+ * ata.c and aoecmd.c should include it.
+ */
+#ifndef AOEDE_BLOCKD_ENGINE_INT_H
+#define AOEDE_BLOCKD_ENGINE_INT_H
+
+#include "engine.h"
+
+#define ENGINE_MAC_STRLEN	18	/* "aa:bb:cc:dd:ee:ff" + NUL */
+
+/* One request in flight through the engine: the frame, the export it
+ * addresses and the NIC it came in on. */
+struct engine_req {
+	const struct nic_view	*nic;
+	struct export		*x;
+	struct aoe_hdr		 hdr;		/* the request's header */
+	uint8_t			*frame;
+	size_t			 len;		/* request length */
+	size_t			 cap;		/* buffer capacity */
+	struct export		**sync_export;	/* never NULL */
+};
+
+/*
+ * Finish a reply of `len` bytes (the argument already built in frame):
+ * response header with the export's address and `error` (0: none), padded
+ * to 60 bytes.  Returns the length to send, or 0 if it does not fit cap.
+ */
+size_t	engine_reply(struct engine_req *r, size_t len, uint8_t error);
+
+/* An AoE error reply echoing the first `hdrlen` bytes of the request (the
+ * fixed header of its command); counts err_badarg/err_reserved. */
+size_t	engine_reply_error(struct engine_req *r, size_t hdrlen,
+	    uint8_t error);
+
+/* Count an AoE error answer in the export's stats (errors 2 and 6). */
+void	engine_count_error(struct export *x, uint8_t error);
+
+/* Is `mac` one of the n entries of `list`? */
+int	engine_mac_in(const uint8_t (*list)[6], unsigned n,
+	    const uint8_t mac[6]);
+/* "aa:bb:cc:dd:ee:ff" */
+void	engine_mac_str(const uint8_t mac[6], char buf[ENGINE_MAC_STRLEN]);
+
+/*
+ * engine_handle() for a known export: everything but the lookup (header
+ * checks and the mask list included).  Exposed so that a caller that wants
+ * every export to answer a broadcast query can run the frame once per
+ * export (copying it first: the reply overwrites it).
+ */
+size_t	engine_handle_export(struct export *x, const struct nic_view *nic,
+	    uint8_t *frame, size_t len, size_t cap,
+	    struct export **sync_export);
+
+/* fdatasync unconditionally (FLUSH CACHE is a barrier even when no write is
+ * pending: in "kernel" mode writes sit in the page cache); 0 or -errno. */
+int	export_flush(struct export *x);
+
+/* ata.c: command 0 */
+size_t	ata_handle(struct engine_req *r);
+
+/* aoecmd.c: commands 1, 2 and 3 */
+size_t	aoecmd_cfg(struct engine_req *r);
+size_t	aoecmd_mask(struct engine_req *r);
+size_t	aoecmd_rsv(struct engine_req *r);
+
+#endif

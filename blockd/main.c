@@ -1,0 +1,7 @@
+#include "blockd.h"
+
+int
+main(int argc, char *argv[])
+{
+	return blockd_main(argc, argv);
+}

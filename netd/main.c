@@ -1,0 +1,7 @@
+#include "netd.h"
+
+int
+main(int argc, char *argv[])
+{
+	return netd_main(argc, argv);
+}

@@ -1,0 +1,614 @@
+/*
+ * aoede-netd: the packet side of one NIC.
+ *
+ * Set-up order (STYLE.md habit 1): logging tag → options → inherited
+ * resources → event base → chroot + uid drop → seccomp → ready → loop.
+ */
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include <net/if.h>
+#include <linux/if_ether.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "aoe.h"
+#include "fds.h"
+#include "log.h"
+#include "msg.h"
+#include "netd.h"
+#include "sandbox.h"
+#include "util.h"
+
+#define NETD_STOP_TIMEOUT_SEC	5
+
+static void	netd_service(struct netd *);
+static void	netd_sock_enable(struct netd *, bool);
+
+static __attribute__((noreturn)) void
+netd_usage(void)
+{
+	fprintf(stderr, "usage: aoede-netd -n ifname -i nic -N nbufs -B bufsize "
+	    "-u uid:gid [-C root] [-v] -e shelf.slot[,shelf.slot...]\n"
+	    "(started by aoede, with its resources on fds %d-%d)\n",
+	    FD_CHANNEL, NETD_FD_LAST);
+	exit(2);
+}
+
+static void
+netd_parse_exports(struct netd *n, char *list)
+{
+	char		*tok, *dot;
+	uint64_t	 shelf, slot;
+	const char	*why;
+
+	for (tok = strtok(list, ","); tok != NULL; tok = strtok(NULL, ",")) {
+		if ((dot = strchr(tok, '.')) == NULL)
+			fatalx("bad export address %s", tok);
+		*dot = '\0';
+		if (parse_u64(tok, 0, 0xfffe, &shelf, &why) == -1 ||
+		    parse_u64(dot + 1, 0, 0xfe, &slot, &why) == -1)
+			fatalx("bad export address %s.%s", tok, dot + 1);
+		if (n->nexports == NETD_MAX_EXPORTS)
+			fatalx("too many exports");
+		n->exports[n->nexports].shelf = shelf;
+		n->exports[n->nexports].slot = slot;
+		n->nexports++;
+	}
+}
+
+/* The ring region netd was handed, mapped and checked against our own sizes. */
+static void
+netd_map_ring(struct netd *n, uint32_t nbufs, uint32_t bufsize)
+{
+	size_t	 size;
+	void	*base;
+
+	if ((size = ring_region_size(nbufs, bufsize)) == 0)
+		fatalx("bad ring geometry %u × %u", nbufs, bufsize);
+	base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, NETD_FD_RING, 0);
+	if (base == MAP_FAILED)
+		fatal("mmap ring");
+	if (ring_region_attach(&n->rr, base, size, nbufs, bufsize) == -1)
+		fatalx("ring region does not match its geometry");
+	if ((n->free = calloc(nbufs, sizeof(*n->free))) == NULL ||
+	    (n->sendq = calloc(nbufs, sizeof(*n->sendq))) == NULL ||
+	    (n->sendlen = calloc(nbufs, sizeof(*n->sendlen))) == NULL ||
+	    (n->at_peer = calloc(nbufs, 1)) == NULL)
+		fatal("calloc");
+}
+
+static void
+netd_read_link(struct netd *n)
+{
+	struct ifreq	 ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", n->ifname);
+	if (ioctl(n->sock, SIOCGIFMTU, &ifr) == -1)
+		fatal("SIOCGIFMTU %s", n->ifname);
+	n->mtu = ifr.ifr_mtu;
+	if (ioctl(n->sock, SIOCGIFHWADDR, &ifr) == -1)
+		fatal("SIOCGIFHWADDR %s", n->ifname);
+	memcpy(n->mac, ifr.ifr_hwaddr.sa_data, 6);
+	ring_nic_info_write(n->rr.hdr, n->mtu, n->mac, true);
+}
+
+/* All buffers back to netd, both rings empty: only while blockd is detached. */
+static void
+netd_reset_ring(struct netd *n)
+{
+	uint32_t	 i;
+
+	ring_region_reset(&n->rr);
+	ring_prod_init(&n->rx, n->rr.rx, n->rr.nbufs);
+	ring_cons_init(&n->tx, n->rr.tx, n->rr.nbufs);
+	for (i = 0; i < n->rr.nbufs; i++) {
+		n->free[i] = n->rr.nbufs - 1 - i;
+		n->at_peer[i] = 0;
+	}
+	n->nfree = n->rr.nbufs;
+	n->nsend = 0;
+}
+
+/* netd's allowlist: its packet socket, its doorbells and channel, memory. */
+static void
+netd_seccomp(void)
+{
+	scmp_filter_ctx		 ctx;
+
+	ctx = sandbox_seccomp_new();
+	sandbox_seccomp_allow_common(ctx);
+	sandbox_seccomp_allow(ctx, SCMP_SYS(recvmmsg));
+	sandbox_seccomp_allow(ctx, SCMP_SYS(sendmmsg));
+	/* link facts only: MTU, MAC, flags of our own NIC */
+	sandbox_seccomp_allow_arg(ctx, SCMP_SYS(ioctl), 1, SIOCGIFMTU);
+	sandbox_seccomp_allow_arg(ctx, SCMP_SYS(ioctl), 1, SIOCGIFHWADDR);
+	sandbox_seccomp_allow_arg(ctx, SCMP_SYS(ioctl), 1, SIOCGIFFLAGS);
+	sandbox_seccomp_load(ctx);
+}
+
+/* --- receive path ---------------------------------------------------- */
+
+static bool
+netd_exported(const struct netd *n, uint16_t major, uint8_t minor)
+{
+	unsigned	 i;
+
+	for (i = 0; i < n->nexports; i++) {
+		if ((major == AOE_MAJOR_ANY || major == n->exports[i].shelf) &&
+		    (minor == AOE_MINOR_ANY || minor == n->exports[i].slot))
+			return true;
+	}
+	return false;
+}
+
+int
+netd_check_frame(const struct netd *n, const uint8_t *frame, size_t len,
+    enum netd_drop *why)
+{
+	struct aoe_hdr	 h;
+	size_t		 need;
+
+	if (aoe_hdr_decode(frame, len, &h) != 0) {
+		*why = len < AOE_HDR_LEN ? NETD_DROP_SHORT : NETD_DROP_TYPE;
+		return -1;
+	}
+	if (h.flags & AOE_FLAG_RESP) {
+		*why = NETD_DROP_RESPONSE;
+		return -1;
+	}
+	if (h.ver != AOE_VERSION) {
+		*why = NETD_DROP_VERSION;
+		return -1;
+	}
+	switch (h.cmd) {
+	case AOE_CMD_ATA:	need = AOE_ATA_HDR_LEN; break;
+	case AOE_CMD_CFG:	need = AOE_CFG_HDR_LEN; break;
+	case AOE_CMD_MASK:	need = AOE_MASK_HDR_LEN; break;
+	case AOE_CMD_RSV:	need = AOE_RSV_HDR_LEN; break;
+	default:		need = AOE_HDR_LEN; break;	/* blockd answers BADCMD */
+	}
+	if (len < need) {
+		*why = NETD_DROP_SHORT;
+		return -1;
+	}
+	if (!netd_exported(n, h.major, h.minor)) {
+		*why = NETD_DROP_NOTOURS;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+netd_set_address(uint8_t *frame, uint16_t shelf, uint8_t slot)
+{
+	frame[16] = shelf >> 8;
+	frame[17] = shelf & 0xff;
+	frame[18] = slot;
+}
+
+static void
+netd_to_peer(struct netd *n, uint32_t idx, size_t len, uint16_t flags)
+{
+	struct ring_desc	 d = { .buf = idx, .len = len, .flags = flags };
+
+	if (!ring_prod_put(&n->rx, &d))
+		fatalx("rx ring full with a buffer in hand: ring accounting broken");
+	n->at_peer[idx] = 1;
+}
+
+/*
+ * A request for several of our exports (broadcast shelf and/or slot) becomes
+ * one frame per export, each addressed to it, so that blockd always answers
+ * one request with at most one reply in the request's own buffer.
+ */
+static void
+netd_fan_out(struct netd *n, uint32_t idx, size_t len)
+{
+	uint8_t		*frame = ring_frame(&n->rr, idx);
+	uint16_t	 major = (uint16_t)frame[16] << 8 | frame[17];
+	uint8_t		 minor = frame[18];
+	bool		 first = true;
+	uint32_t	 copy;
+	unsigned	 i;
+
+	for (i = 0; i < n->nexports; i++) {
+		const struct netd_export *x = &n->exports[i];
+
+		if ((major != AOE_MAJOR_ANY && major != x->shelf) ||
+		    (minor != AOE_MINOR_ANY && minor != x->slot))
+			continue;
+		if (first) {
+			copy = idx;
+			first = false;
+		} else if (n->nfree > 0) {
+			copy = n->free[--n->nfree];
+			memcpy(ring_frame(&n->rr, copy), frame, len);
+		} else {
+			n->st.drops[NETD_DROP_NOBUF]++;
+			continue;
+		}
+		netd_set_address(ring_frame(&n->rr, copy), x->shelf, x->slot);
+		netd_to_peer(n, copy, len, 0);
+	}
+}
+
+static void
+netd_publish_rx(struct netd *n)
+{
+	if (ring_prod_publish(&n->rx)) {
+		n->st.doorbells++;
+		if (doorbell_ring(n->rx_bell) == -1)
+			fatal("rx doorbell");
+	}
+}
+
+/* One recvmmsg batch into free buffers; returns frames received, 0 on EAGAIN. */
+static int
+netd_receive_batch(struct netd *n)
+{
+	struct mmsghdr	 msgs[NETD_BATCH];
+	struct iovec	 iov[NETD_BATCH];
+	uint32_t	 idx[NETD_BATCH];
+	unsigned	 want, i;
+	enum netd_drop	 why;
+	int		 got;
+
+	want = n->nfree < NETD_BATCH ? n->nfree : NETD_BATCH;
+	for (i = 0; i < want; i++) {
+		idx[i] = n->free[n->nfree - 1 - i];
+		iov[i].iov_base = ring_frame(&n->rr, idx[i]);
+		iov[i].iov_len = ring_frame_cap(&n->rr);
+		memset(&msgs[i], 0, sizeof(msgs[i]));
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	got = recvmmsg(n->sock, msgs, want, MSG_DONTWAIT, NULL);
+	if (got < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return 0;
+		/* a NIC going down reports ENETDOWN here: not fatal */
+		log_warn("recvmmsg on %s", n->ifname);
+		return 0;
+	}
+	n->nfree -= got;
+	for (i = 0; i < (unsigned)got; i++) {
+		size_t	 len = msgs[i].msg_len;
+
+		n->st.frames_in++;
+		n->st.bytes_in += len;
+		if ((msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ||
+		    netd_check_frame(n, ring_frame(&n->rr, idx[i]), len, &why) == -1) {
+			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+				why = NETD_DROP_SHORT;
+			n->st.drops[why]++;
+			n->free[n->nfree++] = idx[i];
+			continue;
+		}
+		netd_fan_out(n, idx[i], len);
+	}
+	return got;
+}
+
+static void
+netd_receive(struct netd *n)
+{
+	int	 total = 0, got;
+
+	while (n->state == NETD_RUNNING && n->nfree > 0 && total < NETD_RX_BUDGET) {
+		if ((got = netd_receive_batch(n)) <= 0)
+			break;
+		total += got;
+		/* publish per batch: blockd starts on it while we read more */
+		netd_publish_rx(n);
+	}
+	if (n->nfree == 0 && n->state == NETD_RUNNING) {
+		n->st.ring_full++;
+		netd_sock_enable(n, false);	/* back-pressure */
+	}
+}
+
+/* Ask blockd for an unsolicited config response per export (start, link up). */
+static void
+netd_announce(struct netd *n)
+{
+	unsigned	 i;
+	uint32_t	 idx;
+	uint8_t		*f;
+
+	for (i = 0; i < n->nexports && n->nfree > 0; i++) {
+		idx = n->free[--n->nfree];
+		f = ring_frame(&n->rr, idx);
+		memset(f, 0, AOE_MIN_FRAME);
+		memset(f, 0xff, 6);
+		memcpy(f + 6, n->mac, 6);
+		f[12] = AOE_ETHERTYPE >> 8;
+		f[13] = AOE_ETHERTYPE & 0xff;
+		f[14] = AOE_VERSION << 4;
+		netd_set_address(f, n->exports[i].shelf, n->exports[i].slot);
+		f[19] = AOE_CMD_CFG;
+		netd_to_peer(n, idx, AOE_MIN_FRAME, RING_F_ANNOUNCE);
+	}
+	netd_publish_rx(n);
+}
+
+/* --- send path -------------------------------------------------------- */
+
+static void
+netd_buffer_home(struct netd *n, uint32_t idx)
+{
+	n->free[n->nfree++] = idx;
+}
+
+/* Send what is queued; keeps the rest queued when the socket is full. */
+static void
+netd_flush_sendq(struct netd *n)
+{
+	struct mmsghdr	 msgs[NETD_BATCH];
+	struct iovec	 iov[NETD_BATCH];
+	unsigned	 i, batch, done = 0;
+	int		 sent;
+
+	while (done < n->nsend) {
+		batch = n->nsend - done < NETD_BATCH ? n->nsend - done : NETD_BATCH;
+		for (i = 0; i < batch; i++) {
+			uint32_t idx = n->sendq[done + i];
+
+			iov[i].iov_base = ring_frame(&n->rr, idx);
+			iov[i].iov_len = n->sendlen[idx];
+			memset(&msgs[i], 0, sizeof(msgs[i]));
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+		}
+		sent = sendmmsg(n->sock, msgs, batch, MSG_DONTWAIT);
+		if (sent < 0) {
+			if (errno == EAGAIN || errno == ENOBUFS) {
+				event_add(n->ev_sock_w, NULL);
+				break;
+			}
+			if (errno == EINTR)
+				continue;
+			/* link down, NIC gone: the initiator retransmits */
+			n->st.send_errors++;
+			sent = 1;
+		} else {
+			for (i = 0; i < (unsigned)sent; i++) {
+				n->st.frames_out++;
+				n->st.bytes_out += iov[i].iov_len;
+			}
+		}
+		for (i = 0; i < (unsigned)sent; i++)
+			netd_buffer_home(n, n->sendq[done + i]);
+		done += sent;
+	}
+	memmove(n->sendq, n->sendq + done, (n->nsend - done) * sizeof(*n->sendq));
+	n->nsend -= done;
+}
+
+/* Take what blockd returned; false if nothing was there. */
+static bool
+netd_drain_tx(struct netd *n)
+{
+	struct ring_desc	 d;
+	bool			 any = false;
+	int			 rc;
+	uint8_t			*f;
+
+	while ((rc = ring_cons_get(&n->tx, &d)) == 1) {
+		any = true;
+		if (d.buf >= n->rr.nbufs || !n->at_peer[d.buf] ||
+		    (!(d.flags & RING_F_RETURN) && !ring_desc_valid(&n->rr, &d))) {
+			n->st.tx_bad_desc++;
+			continue;
+		}
+		n->at_peer[d.buf] = 0;
+		if (d.flags & RING_F_RETURN) {
+			netd_buffer_home(n, d.buf);
+			continue;
+		}
+		f = ring_frame(&n->rr, d.buf);
+		if (d.len < AOE_MIN_FRAME) {
+			memset(f + d.len, 0, AOE_MIN_FRAME - d.len);
+			d.len = AOE_MIN_FRAME;
+		}
+		n->sendlen[d.buf] = d.len;
+		n->sendq[n->nsend++] = d.buf;
+	}
+	if (rc == -1)
+		fatalx("blockd broke the tx ring");
+	if (any)
+		ring_cons_release(&n->tx);
+	return any;
+}
+
+static void
+netd_sock_enable(struct netd *n, bool on)
+{
+	if (on == n->sock_reading)
+		return;
+	if (on)
+		event_add(n->ev_sock, NULL);
+	else
+		event_del(n->ev_sock);
+	n->sock_reading = on;
+}
+
+/* Run after every event: move tx to the wire until the ring is empty and
+ * blockd knows to ring the doorbell, then decide whether to read the socket. */
+static void
+netd_service(struct netd *n)
+{
+	n->st.loops++;
+	for (;;) {
+		netd_drain_tx(n);
+		netd_flush_sendq(n);
+		if (ring_cons_prepare_sleep(&n->tx))
+			break;
+	}
+	if (n->state == NETD_STOPPING && n->nfree == n->rr.nbufs) {
+		log_debug("all buffers back; exiting");
+		exit(0);
+	}
+	netd_sock_enable(n, n->state == NETD_RUNNING && n->nfree > 0);
+}
+
+/* --- events --------------------------------------------------------- */
+
+static void
+netd_on_sock(evutil_socket_t fd, short ev, void *arg)
+{
+	struct netd	*n = arg;
+
+	netd_receive(n);
+	netd_service(n);
+}
+
+static void
+netd_on_sock_writable(evutil_socket_t fd, short ev, void *arg)
+{
+	netd_service(arg);
+}
+
+static void
+netd_on_tx_bell(evutil_socket_t fd, short ev, void *arg)
+{
+	struct netd	*n = arg;
+
+	if (doorbell_drain(n->tx_bell) == -1)
+		fatal("tx doorbell");
+	ring_cons_awake(&n->tx);
+	netd_service(n);
+}
+
+static void
+netd_on_stop_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct netd	*n = arg;
+
+	log_warnx("stopping with %u buffers still at blockd", n->rr.nbufs - n->nfree);
+	exit(0);
+}
+
+static void
+netd_handle_msg(struct netd *n, struct msg_in *m)
+{
+	struct timeval	 tv = { NETD_STOP_TIMEOUT_SEC, 0 };
+
+	if (msg_end(m) == -1)
+		fatalx("supervisor sent %s with unexpected fields", m->type);
+	if (msg_is(m, MSG_PEER_UP) && n->state == NETD_PAUSED) {
+		n->state = NETD_RUNNING;
+		netd_announce(n);
+	} else if (msg_is(m, MSG_PEER_DOWN)) {
+		if (n->state == NETD_RUNNING)
+			n->state = NETD_PAUSED;
+		netd_reset_ring(n);
+		if (msg_send_simple(n->chan, MSG_PEER_DOWN_ACK) == -1)
+			fatal("channel");
+	} else if (msg_is(m, MSG_STOP)) {
+		n->state = NETD_STOPPING;
+		evtimer_add(n->ev_stop, &tv);
+	} else
+		fatalx("unexpected message %s from the supervisor", m->type);
+}
+
+static void
+netd_on_chan(evutil_socket_t fd, short ev, void *arg)
+{
+	struct netd	*n = arg;
+	struct msg_in	 m;
+	const char	*why = "";
+	int		 rc;
+
+	rc = msg_recv(n->chan, &m, &why);
+	if (rc == 0) {
+		log_debug("supervisor closed the channel; exiting");
+		exit(0);
+	}
+	if (rc == -1)
+		fatal("channel: %s", why);
+	netd_handle_msg(n, &m);
+	msg_free(&m);
+	netd_service(n);
+}
+
+static void
+netd_events(struct netd *n)
+{
+	if ((n->base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	n->ev_sock = event_new(n->base, n->sock, EV_READ | EV_PERSIST, netd_on_sock, n);
+	n->ev_sock_w = event_new(n->base, n->sock, EV_WRITE, netd_on_sock_writable, n);
+	n->ev_tx_bell = event_new(n->base, n->tx_bell, EV_READ | EV_PERSIST, netd_on_tx_bell, n);
+	n->ev_chan = event_new(n->base, n->chan, EV_READ | EV_PERSIST, netd_on_chan, n);
+	n->ev_stop = evtimer_new(n->base, netd_on_stop_timeout, n);
+	if (!n->ev_sock || !n->ev_sock_w || !n->ev_tx_bell || !n->ev_chan || !n->ev_stop)
+		fatalx("event_new");
+	event_add(n->ev_tx_bell, NULL);
+	event_add(n->ev_chan, NULL);
+}
+
+int
+netd_main(int argc, char *argv[])
+{
+	static struct netd	 netd;
+	struct netd		*n = &netd;
+	const char		*why, *root = SANDBOX_DEFAULT_ROOT, *ids = NULL;
+	char			 tag[64], *exports = NULL;
+	uint64_t		 nic = 0, nbufs = 0, bufsize = 0;
+	uid_t			 uid;
+	gid_t			 gid;
+	int			 ch, verbose = 0;
+	/* no file size limit: stderr may be a log file */
+	struct sandbox_limits	 lim = { .nofile = 32, .fsize = RLIM_INFINITY };
+
+	n->parent = getppid();
+	log_init("netd", 0);
+	while ((ch = getopt(argc, argv, "B:C:e:i:n:N:u:v")) != -1) {
+		switch (ch) {
+		case 'B': if (parse_u64(optarg, 4096, 1 << 20, &bufsize, &why) == -1) netd_usage(); break;
+		case 'C': root = optarg; break;
+		case 'e': exports = optarg; break;
+		case 'i': if (parse_u64(optarg, 0, 63, &nic, &why) == -1) netd_usage(); break;
+		case 'n': n->ifname = optarg; break;
+		case 'N': if (parse_u64(optarg, 2, RING_MAX_BUFS, &nbufs, &why) == -1) netd_usage(); break;
+		case 'u': ids = optarg; break;
+		case 'v': verbose++; break;
+		default: netd_usage();
+		}
+	}
+	if (n->ifname == NULL || exports == NULL || ids == NULL || nbufs == 0 ||
+	    bufsize == 0 || optind != argc || parse_ids(ids, &uid, &gid) == -1)
+		netd_usage();
+	snprintf(tag, sizeof(tag), "netd[%s]", n->ifname);
+	log_init(tag, verbose);
+	n->nic = nic;
+	n->chan = FD_CHANNEL;
+	n->sock = NETD_FD_SOCKET;
+	n->rx_bell = NETD_FD_RX_BELL;
+	n->tx_bell = NETD_FD_TX_BELL;
+	netd_parse_exports(n, exports);
+	netd_map_ring(n, nbufs, bufsize);
+	netd_read_link(n);
+	netd_events(n);
+
+	sandbox_drop(root, uid, gid, n->parent, &lim);
+	netd_seccomp();
+
+	netd_reset_ring(n);
+	n->state = NETD_PAUSED;
+	if (msg_send_simple(n->chan, MSG_READY) == -1)
+		fatal("channel");
+	log_debug("ready: mtu %u, %u buffers of %u bytes", n->mtu, n->rr.nbufs, n->rr.buf_size);
+	event_base_dispatch(n->base);
+	fatalx("exited event loop");
+}

@@ -1,0 +1,89 @@
+/*
+ * aoede-netd: one per NIC.  Receives AoE frames on the NIC's packet socket,
+ * checks their structure, hands them to blockd through the rx ring and sends
+ * what blockd puts on the tx ring.  Holds no file but its socket, its ring
+ * memfd, two doorbells and its channel.
+ */
+#ifndef AOEDE_NETD_H
+#define AOEDE_NETD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "ring.h"
+
+#define NETD_MAX_EXPORTS	256
+#define NETD_BATCH		64	/* frames per recvmmsg/sendmmsg */
+#define NETD_RX_BUDGET		256	/* frames per socket callback */
+
+/* why a received frame was dropped (counters) */
+enum netd_drop {
+	NETD_DROP_SHORT,	/* shorter than its command's header */
+	NETD_DROP_TYPE,		/* not EtherType 0x88A2 */
+	NETD_DROP_RESPONSE,	/* R flag set */
+	NETD_DROP_VERSION,	/* AoE version other than 1 */
+	NETD_DROP_NOTOURS,	/* addressed to a shelf.slot not exported here */
+	NETD_DROP_NOBUF,	/* no buffer left for a broadcast copy */
+	NETD_DROP__MAX
+};
+
+struct netd_stats {
+	uint64_t	frames_in, frames_out;
+	uint64_t	bytes_in, bytes_out;
+	uint64_t	drops[NETD_DROP__MAX];
+	uint64_t	ring_full;	/* times every buffer was at blockd */
+	uint64_t	send_errors;	/* frames the kernel refused to send */
+	uint64_t	tx_bad_desc;	/* tx descriptors that broke the protocol */
+	uint64_t	doorbells;	/* rx doorbells rung */
+	uint64_t	loops;		/* callbacks run */
+};
+
+struct netd_export {
+	uint16_t	shelf;
+	uint8_t		slot;
+};
+
+enum netd_state {
+	NETD_PAUSED,		/* no blockd: socket not read */
+	NETD_RUNNING,
+	NETD_STOPPING,		/* draining: socket not read, exit when all buffers are back */
+};
+
+struct netd {
+	const char		*ifname;
+	unsigned		 nic;
+	pid_t			 parent;
+	int			 sock, chan, rx_bell, tx_bell;
+	uint32_t		 mtu;
+	uint8_t			 mac[6];
+
+	struct ring_region	 rr;
+	struct ring_prod	 rx;
+	struct ring_cons	 tx;
+	uint32_t		*free;		/* stack of buffer indices netd owns */
+	uint32_t		 nfree;
+	uint8_t			*at_peer;	/* at_peer[i]: buffer i is at blockd */
+	uint32_t		*sendq;		/* buffers waiting to be sent */
+	uint32_t		 nsend;
+	uint16_t		*sendlen;	/* sendlen[i]: length to send of buffer i */
+
+	struct netd_export	 exports[NETD_MAX_EXPORTS];
+	unsigned		 nexports;
+
+	enum netd_state		 state;
+	struct event_base	*base;
+	struct event		*ev_sock, *ev_sock_w, *ev_tx_bell, *ev_chan, *ev_stop;
+	bool			 sock_reading;
+
+	struct netd_stats	 st;
+};
+
+int	netd_main(int argc, char *argv[]);
+
+/* structural check of a received frame; -1 with *why, or 0 */
+int	netd_check_frame(const struct netd *n, const uint8_t *frame, size_t len,
+	    enum netd_drop *why);
+
+#endif

@@ -1,0 +1,35 @@
+/*
+ * The file descriptors a child inherits from the supervisor, at fixed
+ * numbers (the Postfix habit: one header lists them all).
+ *
+ * aoede-netd (one per NIC):
+ *   3  channel to the supervisor (AF_UNIX SOCK_SEQPACKET, msgpack messages)
+ *   4  AF_PACKET socket, bound to the NIC, BPF filter attached and locked
+ *   5  memfd holding the NIC's ring region (proto/ring.h), sealed
+ *   6  rx doorbell (eventfd): netd rings it when blockd asked to be woken
+ *   7  tx doorbell (eventfd): blockd rings it when netd asked to be woken
+ *
+ * aoede-blockd:
+ *   3  channel to the supervisor
+ *   4 … 4+E-1           the image of export 0 … E-1
+ *   4+E+3n, +1, +2      NIC n's memfd, rx doorbell, tx doorbell
+ *   (E and the number of NICs come on blockd's command line)
+ */
+#ifndef AOEDE_PROTO_FDS_H
+#define AOEDE_PROTO_FDS_H
+
+#define FD_CHANNEL		3
+
+#define NETD_FD_SOCKET		4
+#define NETD_FD_RING		5
+#define NETD_FD_RX_BELL		6
+#define NETD_FD_TX_BELL		7
+#define NETD_FD_LAST		NETD_FD_TX_BELL
+
+#define BLOCKD_FD_IMAGE(i)		(4 + (i))
+#define BLOCKD_FD_RING(nexp, n)		(4 + (nexp) + 3 * (n))
+#define BLOCKD_FD_RX_BELL(nexp, n)	(BLOCKD_FD_RING(nexp, n) + 1)
+#define BLOCKD_FD_TX_BELL(nexp, n)	(BLOCKD_FD_RING(nexp, n) + 2)
+#define BLOCKD_FD_LAST(nexp, nnics)	(BLOCKD_FD_RING(nexp, nnics) - 1)
+
+#endif

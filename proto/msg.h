@@ -1,0 +1,71 @@
+/*
+ * Messages on the channel between the supervisor and each child: one msgpack
+ * map per SOCK_SEQPACKET datagram, always carrying the protocol version "v"
+ * and the message type "t".  The reader is typed: each field is fetched by
+ * name and type, and msg_end() refuses a message with fields nobody asked
+ * for, so a missing, extra or mistyped field is an error, never a guess.
+ */
+#ifndef AOEDE_PROTO_MSG_H
+#define AOEDE_PROTO_MSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <msgpack.h>
+
+#define MSG_VERSION	1
+#define MSG_MAX		65536		/* largest channel message */
+#define MSG_MAX_FIELDS	64
+
+/* message types (the "t" field) */
+#define MSG_READY		"ready"		/* child → sup: resources set up, sandboxed */
+#define MSG_PEER_UP		"peer-up"	/* sup → netd: blockd serves your ring */
+#define MSG_PEER_DOWN		"peer-down"	/* sup → netd: blockd is gone; reset the ring */
+#define MSG_PEER_DOWN_ACK	"peer-down-ack"	/* netd → sup: ring reset, all buffers reclaimed */
+#define MSG_NIC_ATTACH		"nic-attach"	/* sup → blockd {nic}: serve that NIC's ring */
+#define MSG_NIC_DETACH		"nic-detach"	/* sup → blockd {nic}: its netd is gone; let go */
+#define MSG_NIC_DETACHED	"nic-detached"	/* blockd → sup {nic} */
+#define MSG_NIC_FAULT		"nic-fault"	/* blockd → sup {nic}: that netd broke the ring protocol */
+#define MSG_STOP		"stop"		/* sup → child: finish in-flight work and exit 0 */
+
+struct msg_out {
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+};
+
+struct msg_in {
+	msgpack_unpacked	 up;
+	const msgpack_object_map *map;
+	uint64_t		 used;		/* bit i: field i was read */
+	char			 type[32];
+};
+
+/* Start a message of type `type` with `nfields` fields to follow. */
+void	msg_begin(struct msg_out *m, const char *type, unsigned nfields);
+void	msg_put_u64(struct msg_out *m, const char *key, uint64_t v);
+void	msg_put_str(struct msg_out *m, const char *key, const char *s);
+void	msg_put_bool(struct msg_out *m, const char *key, bool v);
+/* Send as one datagram and free; 0 or -1 (errno). */
+int	msg_send(int fd, struct msg_out *m);
+void	msg_discard(struct msg_out *m);
+/* Shorthand: a message with no fields, or with one u64 field. */
+int	msg_send_simple(int fd, const char *type);
+int	msg_send_u64(int fd, const char *type, const char *key, uint64_t v);
+
+/* Decode buf[0..len): a map with "v" == MSG_VERSION and a string "t".
+ * 0, or -1 with *why set to a static explanation. */
+int	msg_parse(struct msg_in *in, const void *buf, size_t len, const char **why);
+/* Receive one datagram and parse it: 1 got one, 0 the peer closed,
+ * -1 error (errno, or EBADMSG with *why set). */
+int	msg_recv(int fd, struct msg_in *in, const char **why);
+bool	msg_is(const struct msg_in *in, const char *type);
+/* Typed field access: 0, or -1 when missing or of another type. */
+int	msg_get_u64(struct msg_in *in, const char *key, uint64_t *v);
+int	msg_get_str(struct msg_in *in, const char *key, char *buf, size_t size);
+int	msg_get_bool(struct msg_in *in, const char *key, bool *v);
+/* 0 when every field was read, -1 when extra fields remain. */
+int	msg_end(struct msg_in *in);
+void	msg_free(struct msg_in *in);
+
+#endif

@@ -1,0 +1,558 @@
+/*
+ * The children: spawning them with their fds in place, the ring wiring
+ * between netds and blockd, restarts with a crash-loop throttle, and the
+ * orderly stop.
+ *
+ * Ring wiring.  A ring is served only while both of its ends are up and
+ * have agreed to start from an empty ring:
+ *   - a netd starts with all buffers and an empty ring, paused;
+ *   - blockd starts with every NIC detached;
+ *   - when both are ready: nic-attach to blockd, peer-up to netd;
+ *   - a netd dies: nic-detach to blockd; once it answers nic-detached the
+ *     netd is restarted (and resets the ring);
+ *   - blockd dies: peer-down to every netd, which resets its ring and takes
+ *     back every buffer; once all answered, blockd is restarted.
+ * Requests caught in the middle are lost and retransmitted by the initiator;
+ * an acknowledged write is never lost, because blockd only acknowledges a
+ * write after it reached the kernel (or stable storage).
+ */
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fds.h"
+#include "log.h"
+#include "msg.h"
+#include "supervisor.h"
+#include "util.h"
+
+#define CHILD_MAX_ARGS		(16 + 2 * SUP_MAX_EXPORTS + 2 * SUP_MAX_NICS)
+#define CHILD_MAX_FDS		(4 + SUP_MAX_EXPORTS + 3 * SUP_MAX_NICS)
+#define CHILD_QUICK_DEATH_NS	(10ull * 1000000000)	/* died sooner: a crash loop */
+#define CHILD_MAX_DELAY_MS	30000
+
+static void	child_on_chan(evutil_socket_t, short, void *);
+static void	child_on_restart(evutil_socket_t, short, void *);
+static void	sup_try_attach(struct sup *, unsigned);
+static void	sup_maybe_restart_blockd(struct sup *);
+
+void
+child_init(struct sup *s, struct child *c, enum child_role role, unsigned nic)
+{
+	memset(c, 0, sizeof(*c));
+	c->sup = s;
+	c->role = role;
+	c->nic = nic;
+	c->chan = -1;
+	if (role == ROLE_NETD)
+		snprintf(c->name, sizeof(c->name), "netd[%s]", s->nics[nic].name);
+	else
+		snprintf(c->name, sizeof(c->name), "blockd");
+	c->ev_restart = evtimer_new(s->base, child_on_restart, c);
+	if (c->ev_restart == NULL)
+		fatalx("evtimer_new");
+}
+
+/* --- argv and fds of each role ----------------------------------------- */
+
+struct child_args {
+	char	*argv[CHILD_MAX_ARGS];
+	int	 argc;
+	char	 strs[CHILD_MAX_ARGS][128];
+	int	 fds[CHILD_MAX_FDS];	/* fds[i] goes to fd 3 + i */
+	int	 nfds;
+};
+
+static void
+args_add(struct child_args *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+args_add(struct child_args *a, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (a->argc == CHILD_MAX_ARGS - 1)
+		fatalx("child command line too long");
+	va_start(ap, fmt);
+	vsnprintf(a->strs[a->argc], sizeof(a->strs[0]), fmt, ap);
+	va_end(ap);
+	a->argv[a->argc] = a->strs[a->argc];
+	a->argv[++a->argc] = NULL;
+}
+
+static void
+netd_args(struct sup *s, unsigned n, int chan, struct child_args *a)
+{
+	struct sup_nic	*nic = &s->nics[n];
+	char		 list[128 * 8] = "";
+	size_t		 off = 0;
+	unsigned	 i;
+
+	args_add(a, "%s/aoede-netd", s->libexec);
+	args_add(a, "-n");
+	args_add(a, "%s", nic->name);
+	args_add(a, "-i");
+	args_add(a, "%u", n);
+	args_add(a, "-N");
+	args_add(a, "%u", nic->nbufs);
+	args_add(a, "-B");
+	args_add(a, "%u", nic->buf_size);
+	args_add(a, "-u");
+	args_add(a, "%u:%u", (unsigned)s->netd_uid, (unsigned)s->netd_gid);
+	args_add(a, "-C");
+	args_add(a, "%s", s->root);
+	for (i = 0; i < s->nexports && off < sizeof(list) - 16; i++)
+		if (s->exports[i].nic_mask & ((uint64_t)1 << n))
+			off += snprintf(list + off, sizeof(list) - off, "%s%u.%u",
+			    off ? "," : "", s->exports[i].shelf, s->exports[i].slot);
+	args_add(a, "-e");
+	args_add(a, "%s", list);
+	for (i = 0; i < (unsigned)s->verbose; i++)
+		args_add(a, "-v");
+	a->fds[a->nfds++] = chan;
+	a->fds[a->nfds++] = nic->sock;
+	a->fds[a->nfds++] = nic->ring;
+	a->fds[a->nfds++] = nic->rx_bell;
+	a->fds[a->nfds++] = nic->tx_bell;
+}
+
+static void
+blockd_export_arg(const struct sup_export *x, struct child_args *a)
+{
+	char		 spec[128], mac[MAC_STRLEN];
+	size_t		 off;
+	unsigned	 i;
+
+	off = snprintf(spec, sizeof(spec),
+	    "shelf=%u,slot=%u,sectors=%ju,offset=%ju,nics=%ju,bufcnt=%u%s%s%s",
+	    x->shelf, x->slot, (uintmax_t)x->sectors, (uintmax_t)x->offset * 512,
+	    (uintmax_t)x->nic_mask, x->bufcnt,
+	    (x->flags & SUP_EXPORT_RDONLY) ? ",ro" : "",
+	    (x->flags & SUP_EXPORT_DIRECT) ? ",direct" : "",
+	    (x->flags & SUP_EXPORT_KERNEL) ? ",kernel" : "");
+	args_add(a, "-x");
+	args_add(a, "%s", spec);
+	/* the mask list goes in its own argument: it can be long */
+	if (x->nmasks == 0)
+		return;
+	a->argc--;
+	a->argv[a->argc] = NULL;
+	for (i = 0; i < x->nmasks && off < sizeof(a->strs[0]) - 20; i++)
+		off += snprintf(spec + off, sizeof(spec) - off, "%s%s",
+		    i ? "+" : ",masks=", mac_format(x->masks[i], mac));
+	args_add(a, "%s", spec);
+}
+
+static void
+blockd_args(struct sup *s, int chan, struct child_args *a)
+{
+	unsigned	 i;
+
+	args_add(a, "%s/aoede-blockd", s->libexec);
+	args_add(a, "-u");
+	args_add(a, "%u:%u", (unsigned)s->blockd_uid, (unsigned)s->blockd_gid);
+	args_add(a, "-C");
+	args_add(a, "%s", s->root);
+	for (i = 0; i < (unsigned)s->verbose; i++)
+		args_add(a, "-v");
+	for (i = 0; i < s->nnics; i++) {
+		args_add(a, "-R");
+		args_add(a, "%u:%u", s->nics[i].nbufs, s->nics[i].buf_size);
+	}
+	for (i = 0; i < s->nexports; i++)
+		blockd_export_arg(&s->exports[i], a);
+	a->fds[a->nfds++] = chan;
+	for (i = 0; i < s->nexports; i++)
+		a->fds[a->nfds++] = s->exports[i].fd;
+	for (i = 0; i < s->nnics; i++) {
+		a->fds[a->nfds++] = s->nics[i].ring;
+		a->fds[a->nfds++] = s->nics[i].rx_bell;
+		a->fds[a->nfds++] = s->nics[i].tx_bell;
+	}
+}
+
+/* --- fork + exec -------------------------------------------------------- */
+
+/* In the child: put fds[i] at 3 + i, close everything else, exec. */
+static __attribute__((noreturn)) void
+child_exec(struct child_args *a, pid_t parent)
+{
+	static char	*envp[] = { NULL };
+	sigset_t	 all;
+	int		 i, tmp[CHILD_MAX_FDS];
+
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	/* two steps, so a source fd is never overwritten before it moved */
+	for (i = 0; i < a->nfds; i++)
+		if ((tmp[i] = fcntl(a->fds[i], F_DUPFD, 3 + CHILD_MAX_FDS)) == -1)
+			_exit(126);
+	for (i = 0; i < a->nfds; i++)
+		if (dup2(tmp[i], 3 + i) == -1)
+			_exit(126);
+	close_range(3 + a->nfds, ~0U, 0);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1 || getppid() != parent)
+		_exit(126);
+	execve(a->argv[0], a->argv, envp);
+	_exit(127);
+}
+
+void
+child_spawn(struct child *c)
+{
+	struct sup		*s = c->sup;
+	static struct child_args a;
+	int			 sv[2];
+	pid_t			 parent = getpid();
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+		fatal("socketpair");
+	memset(&a, 0, sizeof(a));
+	if (c->role == ROLE_NETD)
+		netd_args(s, c->nic, sv[1], &a);
+	else
+		blockd_args(s, sv[1], &a);
+	switch (c->pid = fork()) {
+	case -1:
+		fatal("fork");
+	case 0:
+		child_exec(&a, parent);
+	}
+	close(sv[1]);
+	c->chan = sv[0];
+	if (fcntl(c->chan, F_SETFL, O_NONBLOCK) == -1)
+		fatal("fcntl");
+	c->state = CHILD_STARTING;
+	c->started_ns = now_ns();
+	c->ev_chan = event_new(s->base, c->chan, EV_READ | EV_PERSIST, child_on_chan, c);
+	if (c->ev_chan == NULL)
+		fatalx("event_new");
+	event_add(c->ev_chan, NULL);
+	log_debug("started %s, pid %ld", c->name, (long)c->pid);
+}
+
+static int
+child_send(struct child *c, const char *type, int nic)
+{
+	int	 rc;
+
+	if (c->state == CHILD_DOWN)
+		return -1;
+	rc = nic < 0 ? msg_send_simple(c->chan, type) :
+	    msg_send_u64(c->chan, type, "nic", nic);
+	if (rc == -1)
+		log_warn("sending %s to %s", type, c->name);
+	return rc;
+}
+
+static void
+child_schedule_restart(struct child *c)
+{
+	uint64_t	 ran = now_ns() - c->started_ns;
+	unsigned	 delay_ms = 0;
+	struct timeval	 tv;
+
+	if (c->sup->stopping)
+		return;
+	if (ran < CHILD_QUICK_DEATH_NS) {
+		c->quick_deaths++;
+		delay_ms = 100u << (c->quick_deaths < 9 ? c->quick_deaths - 1 : 8);
+		if (delay_ms > CHILD_MAX_DELAY_MS)
+			delay_ms = CHILD_MAX_DELAY_MS;
+	} else
+		c->quick_deaths = 0;
+	if (delay_ms >= 1000)
+		log_warnx("%s keeps dying; next restart in %u ms", c->name, delay_ms);
+	tv.tv_sec = delay_ms / 1000;
+	tv.tv_usec = (delay_ms % 1000) * 1000;
+	evtimer_add(c->ev_restart, &tv);
+}
+
+static void
+child_on_restart(evutil_socket_t fd, short ev, void *arg)
+{
+	struct child	*c = arg;
+
+	if (c->sup->stopping || c->state != CHILD_DOWN)
+		return;
+	c->restarts++;
+	log_info("restarting %s (restart %u)", c->name, c->restarts);
+	child_spawn(c);
+}
+
+/* --- what the children say ------------------------------------------- */
+
+static void
+sup_check_ready(struct sup *s)
+{
+	unsigned	 i;
+
+	if (s->announced_ready || s->stopping)
+		return;
+	for (i = 0; i < s->nnics; i++)
+		if (!s->nics[i].running)
+			return;
+	s->announced_ready = true;
+	if (s->ev_deadline != NULL)
+		evtimer_del(s->ev_deadline);
+	log_info("serving %u export%s on %u interface%s", s->nexports,
+	    s->nexports == 1 ? "" : "s", s->nnics, s->nnics == 1 ? "" : "s");
+	sup_notify(s, "READY=1\nSTATUS=serving");
+}
+
+static void
+sup_try_attach(struct sup *s, unsigned n)
+{
+	struct sup_nic	*nic = &s->nics[n];
+
+	if (s->stopping || s->blockd.state != CHILD_READY ||
+	    nic->netd.state != CHILD_READY || nic->attached ||
+	    nic->detach_pending || nic->pause_pending)
+		return;
+	/* a failed send means that child is dying: its death handler sees
+	 * exactly which half of the wiring was done */
+	if (child_send(&s->blockd, MSG_NIC_ATTACH, n) == -1)
+		return;
+	nic->attached = true;
+	if (child_send(&nic->netd, MSG_PEER_UP, -1) == -1)
+		return;
+	nic->running = true;
+	sup_check_ready(s);
+}
+
+static struct sup_nic *
+sup_msg_nic(struct sup *s, struct child *c, struct msg_in *m)
+{
+	uint64_t	 n;
+
+	if (msg_get_u64(m, "nic", &n) == -1 || msg_end(m) == -1 || n >= s->nnics) {
+		log_warnx("%s sent a malformed %s; killing it", c->name, m->type);
+		kill(c->pid, SIGKILL);
+		return NULL;
+	}
+	return &s->nics[n];
+}
+
+static void
+child_handle_msg(struct child *c, struct msg_in *m)
+{
+	struct sup	*s = c->sup;
+	struct sup_nic	*nic;
+	unsigned	 i;
+
+	if (msg_is(m, MSG_READY) && c->state == CHILD_STARTING && msg_end(m) == 0) {
+		c->state = CHILD_READY;
+		c->ever_ready = true;
+		log_debug("%s is ready", c->name);
+		for (i = 0; i < s->nnics; i++)
+			if (c->role == ROLE_BLOCKD || c->nic == i)
+				sup_try_attach(s, i);
+	} else if (c->role == ROLE_NETD && msg_is(m, MSG_PEER_DOWN_ACK) && msg_end(m) == 0) {
+		s->nics[c->nic].pause_pending = false;
+		sup_maybe_restart_blockd(s);
+		sup_try_attach(s, c->nic);
+	} else if (c->role == ROLE_BLOCKD && msg_is(m, MSG_NIC_DETACHED)) {
+		if ((nic = sup_msg_nic(s, c, m)) == NULL)
+			return;
+		nic->detach_pending = false;
+		nic->attached = false;
+		if (nic->netd.state == CHILD_DOWN)
+			child_schedule_restart(&nic->netd);
+	} else if (c->role == ROLE_BLOCKD && msg_is(m, MSG_NIC_FAULT)) {
+		if ((nic = sup_msg_nic(s, c, m)) == NULL)
+			return;
+		log_warnx("blockd reports that %s broke the ring protocol; killing it",
+		    nic->netd.name);
+		if (nic->netd.state != CHILD_DOWN)
+			kill(nic->netd.pid, SIGKILL);
+	} else {
+		/* a child that says something out of turn is broken: restart it */
+		log_warnx("%s sent an unexpected %s; killing it", c->name, m->type);
+		kill(c->pid, SIGKILL);
+	}
+}
+
+static void
+child_on_chan(evutil_socket_t fd, short ev, void *arg)
+{
+	struct child	*c = arg;
+	struct msg_in	 m;
+	const char	*why = "";
+	int		 rc;
+
+	rc = msg_recv(c->chan, &m, &why);
+	if (rc == 1)
+		child_handle_msg(c, &m);
+	else if (rc == -1 && errno == EBADMSG) {
+		log_warnx("%s sent a malformed message (%s); killing it", c->name, why);
+		kill(c->pid, SIGKILL);
+	} else if (rc == 0 || (errno != EAGAIN && errno != EINTR))
+		event_del(c->ev_chan);	/* closed: the reaper will see the exit */
+	msg_free(&m);
+}
+
+/* --- deaths --------------------------------------------------------------- */
+
+static void
+child_log_death(struct child *c, int status)
+{
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && c->sup->stopping)
+		log_debug("%s exited", c->name);
+	else if (WIFEXITED(status))
+		log_warnx("%s (pid %ld) exited with status %d", c->name, (long)c->pid,
+		    WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		log_warnx("%s (pid %ld) was killed by signal %d (%s)", c->name,
+		    (long)c->pid, WTERMSIG(status), strsignal(WTERMSIG(status)));
+}
+
+static void
+sup_maybe_restart_blockd(struct sup *s)
+{
+	unsigned	 i;
+
+	if (s->blockd.state != CHILD_DOWN || evtimer_pending(s->blockd.ev_restart, NULL))
+		return;
+	for (i = 0; i < s->nnics; i++)
+		if (s->nics[i].pause_pending)
+			return;
+	child_schedule_restart(&s->blockd);
+}
+
+static void
+sup_netd_died(struct sup *s, struct sup_nic *nic)
+{
+	nic->running = false;
+	if (nic->pause_pending) {
+		nic->pause_pending = false;
+		sup_maybe_restart_blockd(s);
+	}
+	if (nic->attached && s->blockd.state == CHILD_READY) {
+		if (!nic->detach_pending &&
+		    child_send(&s->blockd, MSG_NIC_DETACH, nic - s->nics) == 0)
+			nic->detach_pending = true;
+		return;		/* restarted when blockd answers nic-detached */
+	}
+	nic->attached = false;
+	child_schedule_restart(&nic->netd);
+}
+
+static void
+sup_blockd_died(struct sup *s)
+{
+	unsigned	 i;
+
+	for (i = 0; i < s->nnics; i++) {
+		struct sup_nic *nic = &s->nics[i];
+
+		nic->attached = false;
+		if (nic->detach_pending) {
+			nic->detach_pending = false;
+			if (nic->netd.state == CHILD_DOWN)
+				child_schedule_restart(&nic->netd);
+		}
+		if (nic->netd.state != CHILD_DOWN && (nic->running || nic->netd.state == CHILD_READY)) {
+			nic->running = false;
+			if (child_send(&nic->netd, MSG_PEER_DOWN, -1) == 0)
+				nic->pause_pending = true;
+		}
+	}
+	sup_maybe_restart_blockd(s);
+}
+
+static void
+child_died(struct sup *s, struct child *c, int status)
+{
+	child_log_death(c, status);
+	if (c->ev_chan != NULL) {
+		event_free(c->ev_chan);
+		c->ev_chan = NULL;
+	}
+	close(c->chan);
+	c->chan = -1;
+	c->state = CHILD_DOWN;
+	c->pid = 0;
+	if (s->stopping) {
+		sup_stop(s);
+		return;
+	}
+	if (!c->ever_ready)
+		fatalx("%s failed to start", c->name);
+	if (c->role == ROLE_NETD)
+		sup_netd_died(s, &s->nics[c->nic]);
+	else
+		sup_blockd_died(s);
+}
+
+static struct child *
+sup_child_by_pid(struct sup *s, pid_t pid)
+{
+	unsigned	 i;
+
+	if (s->blockd.pid == pid)
+		return &s->blockd;
+	for (i = 0; i < s->nnics; i++)
+		if (s->nics[i].netd.pid == pid)
+			return &s->nics[i].netd;
+	return NULL;
+}
+
+void
+sup_reap(struct sup *s)
+{
+	struct child	*c;
+	pid_t		 pid;
+	int		 status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if ((c = sup_child_by_pid(s, pid)) != NULL)
+			child_died(s, c, status);
+	}
+}
+
+/* --- stopping --------------------------------------------------------------- */
+
+/*
+ * Stop in order: the netds first (each stops reading, waits for blockd to
+ * answer what it already handed over, sends it, exits), then blockd (which
+ * flushes every image), then ourselves.  Called again on each death.
+ */
+void
+sup_stop(struct sup *s)
+{
+	unsigned	 i;
+	bool		 netds_alive = false;
+
+	if (!s->stopping) {
+		s->stopping = true;
+		sup_notify(s, "STOPPING=1\nSTATUS=stopping");
+		log_info("stopping");
+		for (i = 0; i < s->nnics; i++)
+			evtimer_del(s->nics[i].netd.ev_restart);
+		evtimer_del(s->blockd.ev_restart);
+		for (i = 0; i < s->nnics; i++)
+			child_send(&s->nics[i].netd, MSG_STOP, -1);
+	}
+	for (i = 0; i < s->nnics; i++)
+		if (s->nics[i].netd.state != CHILD_DOWN)
+			netds_alive = true;
+	if (netds_alive)
+		return;
+	if (s->blockd.state != CHILD_DOWN) {
+		child_send(&s->blockd, MSG_STOP, -1);
+		return;
+	}
+	log_info("stopped");
+	exit(0);
+}

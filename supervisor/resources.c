@@ -1,0 +1,355 @@
+/*
+ * Everything privileged the children need, opened once by the supervisor:
+ * packet sockets with their kernel filter, images, ring memfds, doorbells,
+ * the users to drop to and the empty chroot directory.
+ */
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <linux/fs.h>
+#include <net/if_arp.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "aoe.h"
+#include "log.h"
+#include "ring.h"
+#include "sandbox.h"
+#include "supervisor.h"
+#include "util.h"
+
+#define SUP_BPF_ACCEPT		0x40000		/* snap length: whole frame */
+
+/* --- the kernel filter ------------------------------------------------- */
+
+static int
+bpf_emit(struct sock_filter *prog, unsigned *n, unsigned max, uint16_t code,
+    uint8_t jt, uint8_t jf, uint32_t k)
+{
+	if (*n == max)
+		return -1;
+	prog[*n] = (struct sock_filter){ code, jt, jf, k };
+	(*n)++;
+	return 0;
+}
+
+#define EMIT(code, jt, jf, k) \
+	do { if (bpf_emit(prog, &n, max, (code), (jt), (jf), (k)) == -1) return -1; } while (0)
+
+/*
+ * Accept a frame for (shelf, slot) — or for the broadcast shelf or slot —
+ * in a block of seven instructions whose jumps stay inside the block, so a
+ * program for any number of exports needs no long jumps:
+ *
+ *	ld M[0]			major
+ *	jeq #shelf, 0, 5	no: next block
+ *	ld M[1]			minor
+ *	jeq #slot, 2, 0		yes: accept
+ *	jeq #0xff, 1, 0		broadcast slot: accept
+ *	ja 1			next block
+ *	ret #ACCEPT
+ */
+static int
+bpf_accept_block(struct sock_filter *prog, unsigned *np, unsigned max,
+    uint16_t shelf, uint8_t slot)
+{
+	unsigned	 n = *np;
+
+	EMIT(BPF_LD | BPF_MEM, 0, 0, 0);
+	EMIT(BPF_JMP | BPF_JEQ | BPF_K, 0, 5, shelf);
+	EMIT(BPF_LD | BPF_MEM, 0, 0, 1);
+	EMIT(BPF_JMP | BPF_JEQ | BPF_K, 2, 0, slot);
+	EMIT(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, AOE_MINOR_ANY);
+	EMIT(BPF_JMP | BPF_JA, 0, 0, 1);
+	EMIT(BPF_RET | BPF_K, 0, 0, SUP_BPF_ACCEPT);
+	*np = n;
+	return 0;
+}
+
+/*
+ * The filter of NIC `nic`: EtherType 0x88A2, R flag clear, addressed to one
+ * of the exports on that NIC or to the broadcast shelf.  Returns the number
+ * of instructions, or -1 if it does not fit.
+ */
+int
+sup_bpf_build(const struct sup *s, unsigned nic, struct sock_filter *prog, unsigned max)
+{
+	unsigned	 n = 0, i;
+
+	EMIT(BPF_LD | BPF_H | BPF_ABS, 0, 0, 12);		/* EtherType */
+	EMIT(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, AOE_ETHERTYPE);
+	EMIT(BPF_RET | BPF_K, 0, 0, 0);
+	EMIT(BPF_LD | BPF_B | BPF_ABS, 0, 0, 14);		/* ver | flags */
+	EMIT(BPF_JMP | BPF_JSET | BPF_K, 0, 1, AOE_FLAG_RESP);
+	EMIT(BPF_RET | BPF_K, 0, 0, 0);
+	EMIT(BPF_LD | BPF_H | BPF_ABS, 0, 0, 16);		/* major */
+	EMIT(BPF_ST, 0, 0, 0);
+	EMIT(BPF_LD | BPF_B | BPF_ABS, 0, 0, 18);		/* minor */
+	EMIT(BPF_ST, 0, 0, 1);
+	for (i = 0; i < s->nexports; i++) {
+		const struct sup_export *x = &s->exports[i];
+
+		if (!(x->nic_mask & ((uint64_t)1 << nic)))
+			continue;
+		if (bpf_accept_block(prog, &n, max, x->shelf, x->slot) == -1 ||
+		    bpf_accept_block(prog, &n, max, AOE_MAJOR_ANY, x->slot) == -1)
+			return -1;
+	}
+	EMIT(BPF_RET | BPF_K, 0, 0, 0);
+	return n;
+}
+
+#undef EMIT
+
+/* --- NICs ------------------------------------------------------------ */
+
+static void
+sup_nic_facts(struct sup_nic *nic)
+{
+	struct ifreq	 ifr;
+	int		 fd;
+
+	if ((nic->ifindex = if_nametoindex(nic->name)) == 0)
+		fatalx("no such network interface: %s", nic->name);
+	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		fatal("socket");
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", nic->name);
+	if (ioctl(fd, SIOCGIFMTU, &ifr) == -1)
+		fatal("%s: SIOCGIFMTU", nic->name);
+	nic->mtu = ifr.ifr_mtu;
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) == -1)
+		fatal("%s: SIOCGIFHWADDR", nic->name);
+	if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER)
+		fatalx("%s is not an Ethernet interface", nic->name);
+	memcpy(nic->mac, ifr.ifr_hwaddr.sa_data, 6);
+	close(fd);
+	if (aoe_mtu_sectors(nic->mtu) < 2)
+		fatalx("%s: MTU %u is too small for AoE (at least 1060)", nic->name, nic->mtu);
+}
+
+static void
+sup_setsockopt(int fd, int level, int opt, int val, const char *what)
+{
+	if (setsockopt(fd, level, opt, &val, sizeof(val)) == -1)
+		fatal("%s", what);
+}
+
+/*
+ * The socket is created with protocol 0, so it receives nothing until it is
+ * bound — after the filter is attached and locked: no unfiltered frame ever
+ * reaches netd, and netd cannot swap the filter.
+ */
+static void
+sup_open_packet_socket(struct sup *s, unsigned i)
+{
+	struct sup_nic		*nic = &s->nics[i];
+	struct sock_filter	 prog[SUP_BPF_MAX];
+	struct sock_fprog	 fprog;
+	struct sockaddr_ll	 sll;
+	int			 n, bufbytes;
+
+	if ((n = sup_bpf_build(s, i, prog, SUP_BPF_MAX)) < 0)
+		fatalx("%s: too many exports for one kernel filter", nic->name);
+	fprog.len = n;
+	fprog.filter = prog;
+	nic->sock = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (nic->sock == -1)
+		fatal("AF_PACKET socket (aoede needs CAP_NET_RAW)");
+	if (setsockopt(nic->sock, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog)) == -1)
+		fatal("%s: SO_ATTACH_FILTER", nic->name);
+	sup_setsockopt(nic->sock, SOL_SOCKET, SO_LOCK_FILTER, 1, "SO_LOCK_FILTER");
+	/* our own replies need not come back to us */
+	(void)setsockopt(nic->sock, SOL_PACKET, PACKET_IGNORE_OUTGOING, &(int){ 1 }, sizeof(int));
+	/* room for every buffer of the ring, so the advertised Buffer Count holds */
+	bufbytes = nic->nbufs * (nic->mtu + 14 + 512);
+	sup_setsockopt(nic->sock, SOL_SOCKET, SO_RCVBUFFORCE, bufbytes, "SO_RCVBUFFORCE");
+	sup_setsockopt(nic->sock, SOL_SOCKET, SO_SNDBUFFORCE, bufbytes, "SO_SNDBUFFORCE");
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(AOE_ETHERTYPE);
+	sll.sll_ifindex = nic->ifindex;
+	if (bind(nic->sock, (struct sockaddr *)&sll, sizeof(sll)) == -1)
+		fatal("%s: bind", nic->name);
+}
+
+static uint32_t
+sup_pow2_at_least(uint32_t v)
+{
+	uint32_t	 p = 1;
+
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
+/* Buffers big enough for a 9000-byte MTU even on a 1500 NIC, so an MTU
+ * raised at run time needs no new region. */
+static void
+sup_ring_geometry(struct sup *s, struct sup_nic *nic)
+{
+	uint32_t	 mtu = nic->mtu > 9000 ? nic->mtu : 9000;
+	uint32_t	 bufcnt = 2;
+	unsigned	 i;
+
+	for (i = 0; i < s->nexports; i++)
+		if (s->exports[i].nic_mask & ((uint64_t)1 << (nic - s->nics)) &&
+		    s->exports[i].bufcnt > bufcnt)
+			bufcnt = s->exports[i].bufcnt;
+	nic->nbufs = sup_pow2_at_least(bufcnt * 4 > 256 ? bufcnt * 4 : 256);
+	if (nic->nbufs > RING_MAX_BUFS)
+		nic->nbufs = RING_MAX_BUFS;
+	nic->buf_size = 4096 + ((mtu + 14 + 4095) & ~4095u);
+}
+
+static void
+sup_open_ring(struct sup_nic *nic)
+{
+	char	 name[64];
+	size_t	 size = ring_region_size(nic->nbufs, nic->buf_size);
+	void	*base;
+
+	if (size == 0)
+		fatalx("%s: bad ring geometry", nic->name);
+	snprintf(name, sizeof(name), "aoede-ring-%s", nic->name);
+	if ((nic->ring = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING)) == -1)
+		fatal("memfd_create");
+	if (ftruncate(nic->ring, size) == -1)
+		fatal("ftruncate ring");
+	base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, nic->ring, 0);
+	if (base == MAP_FAILED)
+		fatal("mmap ring");
+	if (ring_region_format(base, size, nic->nbufs, nic->buf_size) == -1)
+		fatalx("ring_region_format");
+	munmap(base, size);
+	/* neither child can resize the region under the other */
+	if (fcntl(nic->ring, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == -1)
+		fatal("sealing the ring");
+	nic->rx_bell = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	nic->tx_bell = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (nic->rx_bell == -1 || nic->tx_bell == -1)
+		fatal("eventfd");
+}
+
+/* --- images ---------------------------------------------------------- */
+
+static uint64_t
+sup_image_bytes(struct sup_export *x)
+{
+	struct stat	 st;
+	uint64_t	 bytes;
+
+	if (fstat(x->fd, &st) == -1)
+		fatal("%s", x->path);
+	if (S_ISBLK(st.st_mode)) {
+		if (ioctl(x->fd, BLKGETSIZE64, &bytes) == -1)
+			fatal("%s: BLKGETSIZE64", x->path);
+		return bytes;
+	}
+	if (!S_ISREG(st.st_mode))
+		fatalx("%s is neither a regular file nor a block device", x->path);
+	return st.st_size;
+}
+
+static void
+sup_open_image(struct sup_export *x)
+{
+	int		 flags = O_CLOEXEC | O_NOCTTY;
+	uint64_t	 bytes, total;
+
+	flags |= (x->flags & SUP_EXPORT_RDONLY) ? O_RDONLY : O_RDWR;
+	if (x->flags & SUP_EXPORT_DIRECT)
+		flags |= O_DIRECT;
+	if ((x->fd = open(x->path, flags)) == -1)
+		fatal("cannot open image %s", x->path);
+	bytes = sup_image_bytes(x);
+	if (bytes % 512)
+		log_warnx("%s: size %ju is not a multiple of 512; the last %ju bytes "
+		    "are not exported", x->path, (uintmax_t)bytes, (uintmax_t)(bytes % 512));
+	total = bytes / 512;
+	if (x->offset >= total)
+		fatalx("%s: offset %ju is beyond the end of the image (%ju sectors)",
+		    x->path, (uintmax_t)x->offset, (uintmax_t)total);
+	x->sectors = x->length ? x->length : total - x->offset;
+	if (x->sectors > total - x->offset)
+		fatalx("%s: offset %ju + length %ju is beyond the end of the image "
+		    "(%ju sectors)", x->path, (uintmax_t)x->offset,
+		    (uintmax_t)x->length, (uintmax_t)total);
+}
+
+/* --- users and the chroot ---------------------------------------------- */
+
+static void
+sup_lookup_user(const char *name, uid_t *uid, gid_t *gid)
+{
+	struct passwd	*pw;
+
+	if ((pw = getpwnam(name)) == NULL)
+		fatalx("user %s does not exist (make install or make users creates it)", name);
+	if (pw->pw_uid == 0 || pw->pw_gid == 0)
+		fatalx("user %s must not be root", name);
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+}
+
+/* The children chroot here: it must be root's, not writable by anyone else,
+ * and empty. */
+static void
+sup_prepare_root(const char *root)
+{
+	struct stat	 st;
+	DIR		*d;
+	struct dirent	*e;
+	char		 parent[PATH_MAX], *slash;
+
+	snprintf(parent, sizeof(parent), "%s", root);
+	if ((slash = strrchr(parent, '/')) != NULL && slash != parent) {
+		*slash = '\0';
+		if (mkdir(parent, 0755) == -1 && errno != EEXIST)
+			fatal("mkdir %s", parent);
+	}
+	if (mkdir(root, 0755) == -1 && errno != EEXIST)
+		fatal("mkdir %s", root);
+	if (stat(root, &st) == -1)
+		fatal("%s", root);
+	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022))
+		fatalx("%s must be a directory owned by root and writable only by root", root);
+	if ((d = opendir(root)) == NULL)
+		fatal("%s", root);
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			fatalx("%s must be empty (it is the children's chroot)", root);
+	closedir(d);
+}
+
+void
+sup_open_resources(struct sup *s)
+{
+	unsigned	 i;
+
+	sup_lookup_user(s->netd_user, &s->netd_uid, &s->netd_gid);
+	sup_lookup_user(s->blockd_user, &s->blockd_uid, &s->blockd_gid);
+	if (s->netd_uid == s->blockd_uid)
+		fatalx("netd and blockd must run as different users");
+	for (i = 0; i < s->nexports; i++)
+		sup_open_image(&s->exports[i]);
+	for (i = 0; i < s->nnics; i++) {
+		sup_nic_facts(&s->nics[i]);
+		sup_ring_geometry(s, &s->nics[i]);
+		sup_open_ring(&s->nics[i]);
+		sup_open_packet_socket(s, i);
+	}
+	sup_prepare_root(s->root);
+}

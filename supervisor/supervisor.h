@@ -1,0 +1,126 @@
+/*
+ * aoede, the supervisor: opens every privileged resource, spawns one
+ * aoede-netd per NIC and one aoede-blockd with those resources at the fd
+ * numbers of fds.h, wires their rings together through a small state
+ * machine (which side is attached to which ring), restarts a child that
+ * dies, and stops everything cleanly on SIGTERM.  It never parses a frame.
+ */
+#ifndef AOEDE_SUPERVISOR_H
+#define AOEDE_SUPERVISOR_H
+
+#include <sys/types.h>
+
+#include <net/if.h>
+#include <linux/filter.h>
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#define SUP_MAX_NICS		64
+#define SUP_MAX_EXPORTS		256
+#define SUP_MAX_MASKS		32
+#define SUP_DEFAULT_BUFCNT	64
+#define SUP_NETD_USER		"aoede-netd"
+#define SUP_BLOCKD_USER		"aoede-blockd"
+#define SUP_DEFAULT_CONTROL	"/run/aoede/control.sock"
+#define SUP_START_TIMEOUT_SEC	15
+#define SUP_STOP_TIMEOUT_SEC	15
+#define SUP_BPF_MAX		1024
+
+/* durability and access flags of an export (mirror blockd's EXPORT_*) */
+#define SUP_EXPORT_RDONLY	0x01
+#define SUP_EXPORT_DIRECT	0x02
+#define SUP_EXPORT_KERNEL	0x04
+
+enum child_role { ROLE_NETD, ROLE_BLOCKD };
+enum child_state { CHILD_DOWN, CHILD_STARTING, CHILD_READY };
+
+struct sup;
+
+struct child {
+	struct sup		*sup;
+	enum child_role		 role;
+	unsigned		 nic;		/* netd: its NIC */
+	char			 name[32];	/* "netd[eth0]", "blockd" */
+	pid_t			 pid;
+	int			 chan;
+	enum child_state	 state;
+	bool			 ever_ready;
+	uint64_t		 started_ns;
+	unsigned		 restarts;
+	unsigned		 quick_deaths;	/* in a row, for the crash-loop throttle */
+	struct event		*ev_chan;
+	struct event		*ev_restart;
+};
+
+struct sup_nic {
+	char			 name[IF_NAMESIZE];
+	int			 ifindex;
+	uint32_t		 mtu;
+	uint8_t			 mac[6];
+	int			 sock, ring, rx_bell, tx_bell;
+	uint32_t		 nbufs, buf_size;
+	struct child		 netd;
+	/* ring wiring */
+	bool			 attached;	/* blockd serves this ring */
+	bool			 detach_pending;/* asked blockd to let go */
+	bool			 running;	/* netd was told peer-up */
+	bool			 pause_pending;	/* asked netd to reset after blockd died */
+};
+
+struct sup_export {
+	uint16_t		 shelf;
+	uint8_t			 slot;
+	char			 path[PATH_MAX];
+	int			 fd;
+	uint64_t		 offset;	/* sectors, as vblade's -o */
+	uint64_t		 length;	/* sectors, 0 = to the end */
+	uint64_t		 sectors;	/* what is exported */
+	unsigned		 flags;
+	uint64_t		 nic_mask;
+	uint16_t		 bufcnt;
+	uint8_t			 masks[SUP_MAX_MASKS][6];
+	unsigned		 nmasks;
+};
+
+struct sup {
+	struct sup_nic		 nics[SUP_MAX_NICS];
+	unsigned		 nnics;
+	struct sup_export	 exports[SUP_MAX_EXPORTS];
+	unsigned		 nexports;
+	struct child		 blockd;
+	const char		*control_path;
+	const char		*netd_user, *blockd_user;
+	uid_t			 netd_uid, blockd_uid;
+	gid_t			 netd_gid, blockd_gid;
+	const char		*root;		/* children's chroot */
+	int			 verbose;
+	char			 libexec[PATH_MAX];
+	struct event_base	*base;
+	struct event		*ev_sigchld, *ev_sigterm, *ev_sigint, *ev_deadline;
+	bool			 stopping;
+	bool			 announced_ready;
+};
+
+/* options.c */
+int	sup_parse_args(struct sup *s, int argc, char *argv[]);
+
+/* resources.c */
+void	sup_open_resources(struct sup *s);
+int	sup_bpf_build(const struct sup *s, unsigned nic, struct sock_filter *prog,
+	    unsigned max);
+
+/* children.c */
+void	child_init(struct sup *s, struct child *c, enum child_role role, unsigned nic);
+void	child_spawn(struct child *c);
+void	sup_reap(struct sup *s);
+void	sup_stop(struct sup *s);
+
+/* supervisor.c */
+int	supervisor_main(int argc, char *argv[]);
+void	sup_notify(struct sup *s, const char *state);
+
+#endif

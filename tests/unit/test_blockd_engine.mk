@@ -1,0 +1,4 @@
+# Fault injection for the engine's I/O: libblockd.a calls pread, pwrite and
+# fdatasync (checked with nm: no pread64/pwrite64 or __pread_chk), so those
+# three are wrapped and test_blockd_engine.c defines the __wrap_ functions.
+TEST_LDFLAGS_test_blockd_engine := -Wl,--wrap=pread,--wrap=pwrite,--wrap=fdatasync
