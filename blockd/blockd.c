@@ -22,6 +22,7 @@
 #include "log.h"
 #include "msg.h"
 #include "sandbox.h"
+#include "stats.h"
 #include "util.h"
 
 static void	blockd_serve(struct blockd *, struct blockd_nic *);
@@ -204,7 +205,42 @@ struct blockd_reply {
 	uint32_t	 buf;
 	size_t		 len;
 	struct export	*sync;
+	struct export	*x;		/* the export answered, for latency */
 };
+
+uint64_t
+blockd_lat_percentile(const uint64_t hist[BLOCKD_LAT_BUCKETS], unsigned permille)
+{
+	uint64_t	 total = 0, seen = 0;
+	unsigned	 i;
+
+	for (i = 0; i < BLOCKD_LAT_BUCKETS; i++)
+		total += hist[i];
+	if (total == 0)
+		return 0;
+	for (i = 0; i < BLOCKD_LAT_BUCKETS; i++) {
+		seen += hist[i];
+		if (seen * 1000 >= total * permille)
+			return (uint64_t)1 << (i + 1);	/* upper bound of the bucket */
+	}
+	return (uint64_t)1 << BLOCKD_LAT_BUCKETS;
+}
+
+static void
+blockd_record_latency(struct blockd *b, const struct blockd_reply *r, unsigned n,
+    uint64_t ns)
+{
+	uint64_t	 us = ns / 1000;
+	unsigned	 i, bucket = 0;
+
+	while (us > 1 && bucket < BLOCKD_LAT_BUCKETS - 1) {
+		us >>= 1;
+		bucket++;
+	}
+	for (i = 0; i < n; i++)
+		if (r[i].x != NULL)
+			b->lat[r[i].x - b->exports][bucket]++;
+}
 
 static size_t
 blockd_execute(struct blockd *b, struct blockd_nic *nic, const struct ring_desc *d,
@@ -275,6 +311,8 @@ blockd_batch(struct blockd *b, struct blockd_nic *nic)
 	struct ring_desc	 d;
 	unsigned		 n = 0;
 	int			 rc = 0;
+	uint64_t		 t0 = now_ns();
+	uint8_t			*f;
 
 	blockd_refresh_view(nic);
 	while (n < BLOCKD_BATCH && (rc = ring_cons_get(&nic->rx, &d)) == 1) {
@@ -286,6 +324,9 @@ blockd_batch(struct blockd *b, struct blockd_nic *nic)
 		nic->owned[d.buf] = 1;
 		r[n].buf = d.buf;
 		r[n].len = blockd_execute(b, nic, &d, &r[n].sync);
+		f = ring_frame(&nic->rr, d.buf);
+		r[n].x = r[n].len == 0 || (d.flags & RING_F_ANNOUNCE) ? NULL :
+		    engine_find(&b->eng, nic->index, (uint16_t)f[16] << 8 | f[17], f[18]);
 		n++;
 	}
 	if (rc == -1) {
@@ -296,8 +337,10 @@ blockd_batch(struct blockd *b, struct blockd_nic *nic)
 		return 0;
 	ring_cons_release(&nic->rx);
 	nic->requests += n;
+	b->requests += n;
 	blockd_commit(nic, r, n);
 	blockd_reply(b, nic, r, n);
+	blockd_record_latency(b, r, n, now_ns() - t0);
 	return n;
 }
 
@@ -319,11 +362,62 @@ static void
 blockd_on_bell(evutil_socket_t fd, short ev, void *arg)
 {
 	struct blockd_nic	*nic = arg;
+	uint64_t		 t0 = now_ns();
 
 	if (doorbell_drain(nic->rx_bell) == -1)
 		fatal("rx doorbell of NIC %u", nic->index);
 	ring_cons_awake(&nic->rx);
 	blockd_serve(nic->b, nic);
+	nic->b->busy_ns += now_ns() - t0;
+}
+
+static void
+blockd_send_export_stats(struct blockd *b, unsigned i)
+{
+	struct export		*x = &b->exports[i];
+	struct export_stats_msg	 m = {
+		.reads = x->st.reads,
+		.writes = x->st.writes,
+		.read_bytes = x->st.read_bytes,
+		.write_bytes = x->st.write_bytes,
+		.flushes = x->st.flushes,
+		.fsyncs = x->st.fsyncs,
+		.identifies = x->st.identifies,
+		.cfg_queries = x->st.cfg_queries,
+		.err_range = x->st.err_range,
+		.err_rdonly = x->st.err_rdonly,
+		.err_io = x->st.err_io,
+		.err_badarg = x->st.err_badarg,
+		.err_unsupported = x->st.err_unsupported,
+		.err_reserved = x->st.err_reserved,
+		.dropped_mask = x->st.dropped_mask,
+		.lat_p50_us = blockd_lat_percentile(b->lat[i], 500),
+		.lat_p99_us = blockd_lat_percentile(b->lat[i], 990),
+		.lat_p999_us = blockd_lat_percentile(b->lat[i], 999),
+		.sectors = x->sectors,
+	};
+
+	snprintf(m.export, sizeof(m.export), "%s", x->name);
+	if (stats_export_send(b->chan, &m) == -1 && errno != EAGAIN)
+		fatal("channel");
+}
+
+/* Counters to the supervisor; also our heartbeat. */
+static void
+blockd_on_stats(evutil_socket_t fd, short ev, void *arg)
+{
+	struct blockd		*b = arg;
+	struct blockd_stats_msg	 m = {
+		.loops = b->loops,
+		.busy_ns = b->busy_ns,
+		.requests = b->requests,
+	};
+	unsigned		 i;
+
+	if (stats_blockd_send(b->chan, &m) == -1 && errno != EAGAIN)
+		fatal("channel");
+	for (i = 0; i < b->eng.nexports; i++)
+		blockd_send_export_stats(b, i);
 }
 
 /* --- the channel ------------------------------------------------------ */
@@ -412,14 +506,18 @@ blockd_on_chan(evutil_socket_t fd, short ev, void *arg)
 static void
 blockd_events(struct blockd *b)
 {
+	struct timeval	 tv = { MSG_STATS_INTERVAL_MS / 1000,
+	    (MSG_STATS_INTERVAL_MS % 1000) * 1000 };
 	unsigned	 i;
 
 	if ((b->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
 	b->ev_chan = event_new(b->base, b->chan, EV_READ | EV_PERSIST, blockd_on_chan, b);
-	if (b->ev_chan == NULL)
+	b->ev_stats = event_new(b->base, -1, EV_PERSIST, blockd_on_stats, b);
+	if (b->ev_chan == NULL || b->ev_stats == NULL)
 		fatalx("event_new");
 	event_add(b->ev_chan, NULL);
+	event_add(b->ev_stats, &tv);
 	for (i = 0; i < b->nnics; i++) {
 		b->nics[i].ev_bell = event_new(b->base, b->nics[i].rx_bell,
 		    EV_READ | EV_PERSIST, blockd_on_bell, &b->nics[i]);

@@ -17,6 +17,7 @@
 #define BLOCKD_MAX_EXPORTS	256
 #define BLOCKD_MAX_NICS		EXPORT_MAX_NICS
 #define BLOCKD_BATCH		64	/* requests per group commit */
+#define BLOCKD_LAT_BUCKETS	32	/* log2 µs: bucket i holds [2^i, 2^(i+1)) µs */
 
 struct blockd;
 
@@ -42,9 +43,14 @@ struct blockd {
 	struct blockd_nic	 nics[BLOCKD_MAX_NICS];
 	unsigned		 nnics;
 	struct event_base	*base;
-	struct event		*ev_chan;
-	uint64_t		 loops;
+	struct event		*ev_chan, *ev_stats;
+	uint64_t		 loops, busy_ns, requests;
+	/* service time per export: dequeued to answered (batch and commit included) */
+	uint64_t		 lat[BLOCKD_MAX_EXPORTS][BLOCKD_LAT_BUCKETS];
 };
+
+/* the latency (µs) below which `permille`/1000 of the samples lie */
+uint64_t	blockd_lat_percentile(const uint64_t hist[BLOCKD_LAT_BUCKETS], unsigned permille);
 
 int	blockd_main(int argc, char *argv[]);
 

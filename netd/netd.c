@@ -26,6 +26,7 @@
 #include "msg.h"
 #include "netd.h"
 #include "sandbox.h"
+#include "stats.h"
 #include "util.h"
 
 #define NETD_STOP_TIMEOUT_SEC	5
@@ -467,9 +468,11 @@ static void
 netd_on_sock(evutil_socket_t fd, short ev, void *arg)
 {
 	struct netd	*n = arg;
+	uint64_t	 t0 = now_ns();
 
 	netd_receive(n);
 	netd_service(n);
+	n->st.busy_ns += now_ns() - t0;
 }
 
 static void
@@ -482,11 +485,13 @@ static void
 netd_on_tx_bell(evutil_socket_t fd, short ev, void *arg)
 {
 	struct netd	*n = arg;
+	uint64_t	 t0 = now_ns();
 
 	if (doorbell_drain(n->tx_bell) == -1)
 		fatal("tx doorbell");
 	ring_cons_awake(&n->tx);
 	netd_service(n);
+	n->st.busy_ns += now_ns() - t0;
 }
 
 static void
@@ -541,9 +546,44 @@ netd_on_chan(evutil_socket_t fd, short ev, void *arg)
 	netd_service(n);
 }
 
+/* Counters to the supervisor; also our heartbeat. */
+static void
+netd_on_stats(evutil_socket_t fd, short ev, void *arg)
+{
+	struct netd		*n = arg;
+	struct netd_stats_msg	 m = {
+		.nic = n->nic,
+		.mtu = n->mtu,
+		.frames_in = n->st.frames_in,
+		.frames_out = n->st.frames_out,
+		.bytes_in = n->st.bytes_in,
+		.bytes_out = n->st.bytes_out,
+		.drop_short = n->st.drops[NETD_DROP_SHORT],
+		.drop_type = n->st.drops[NETD_DROP_TYPE],
+		.drop_response = n->st.drops[NETD_DROP_RESPONSE],
+		.drop_version = n->st.drops[NETD_DROP_VERSION],
+		.drop_notours = n->st.drops[NETD_DROP_NOTOURS],
+		.drop_nobuf = n->st.drops[NETD_DROP_NOBUF],
+		.ring_full = n->st.ring_full,
+		.send_errors = n->st.send_errors,
+		.tx_bad_desc = n->st.tx_bad_desc,
+		.doorbells = n->st.doorbells,
+		.loops = n->st.loops,
+		.busy_ns = n->st.busy_ns,
+		.buffers_free = n->nfree,
+	};
+
+	mac_format(n->mac, m.mac);
+	if (stats_netd_send(n->chan, &m) == -1 && errno != EAGAIN)
+		fatal("channel");
+}
+
 static void
 netd_events(struct netd *n)
 {
+	struct timeval	 tv = { MSG_STATS_INTERVAL_MS / 1000,
+	    (MSG_STATS_INTERVAL_MS % 1000) * 1000 };
+
 	if ((n->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
 	n->ev_sock = event_new(n->base, n->sock, EV_READ | EV_PERSIST, netd_on_sock, n);
@@ -553,8 +593,12 @@ netd_events(struct netd *n)
 	n->ev_stop = evtimer_new(n->base, netd_on_stop_timeout, n);
 	if (!n->ev_sock || !n->ev_sock_w || !n->ev_tx_bell || !n->ev_chan || !n->ev_stop)
 		fatalx("event_new");
+	n->ev_stats = event_new(n->base, -1, EV_PERSIST, netd_on_stats, n);
+	if (n->ev_stats == NULL)
+		fatalx("event_new");
 	event_add(n->ev_tx_bell, NULL);
 	event_add(n->ev_chan, NULL);
+	event_add(n->ev_stats, &tv);
 }
 
 int

@@ -38,6 +38,7 @@ struct netd_stats {
 	uint64_t	tx_bad_desc;	/* tx descriptors that broke the protocol */
 	uint64_t	doorbells;	/* rx doorbells rung */
 	uint64_t	loops;		/* callbacks run */
+	uint64_t	busy_ns;	/* time spent in callbacks */
 };
 
 struct netd_export {
@@ -75,6 +76,7 @@ struct netd {
 	enum netd_state		 state;
 	struct event_base	*base;
 	struct event		*ev_sock, *ev_sock_w, *ev_tx_bell, *ev_chan, *ev_stop;
+	struct event		*ev_stats;
 	bool			 sock_reading;
 
 	struct netd_stats	 st;

@@ -28,6 +28,14 @@
 #define MSG_NIC_DETACHED	"nic-detached"	/* blockd → sup {nic} */
 #define MSG_NIC_FAULT		"nic-fault"	/* blockd → sup {nic}: that netd broke the ring protocol */
 #define MSG_STOP		"stop"		/* sup → child: finish in-flight work and exit 0 */
+#define MSG_NETD_STATS		"netd-stats"	/* netd → sup, every MSG_STATS_INTERVAL_MS: counters */
+#define MSG_BLOCKD_STATS	"blockd-stats"	/* blockd → sup, as often: its own counters */
+#define MSG_EXPORT_STATS	"export-stats"	/* blockd → sup, one per export, right after */
+
+/* The periodic stats double as heartbeats: a child that stops sending them
+ * is hung (the supervisor withholds WATCHDOG=1). */
+#define MSG_STATS_INTERVAL_MS	1000
+
 
 struct msg_out {
 	msgpack_sbuffer	 sb;

@@ -44,6 +44,7 @@ static void	child_on_chan(evutil_socket_t, short, void *);
 static void	child_on_restart(evutil_socket_t, short, void *);
 static void	sup_try_attach(struct sup *, unsigned);
 static void	sup_maybe_restart_blockd(struct sup *);
+static void	child_handle_ready_or_wiring(struct child *, struct msg_in *);
 
 void
 child_init(struct sup *s, struct child *c, enum child_role role, unsigned nic)
@@ -344,8 +345,55 @@ sup_msg_nic(struct sup *s, struct child *c, struct msg_in *m)
 	return &s->nics[n];
 }
 
+/* Statistics, which also prove the child's loop is alive. */
+static int
+child_handle_stats(struct child *c, struct msg_in *m)
+{
+	struct sup		*s = c->sup;
+	struct export_stats_msg	 x;
+	unsigned		 i;
+
+	if (c->role == ROLE_NETD && msg_is(m, MSG_NETD_STATS)) {
+		if (stats_netd_decode(m, &s->nics[c->nic].stats) == -1)
+			return -1;
+	} else if (c->role == ROLE_BLOCKD && msg_is(m, MSG_BLOCKD_STATS)) {
+		if (stats_blockd_decode(m, &s->blockd_stats) == -1)
+			return -1;
+	} else if (c->role == ROLE_BLOCKD && msg_is(m, MSG_EXPORT_STATS)) {
+		if (stats_export_decode(m, &x) == -1)
+			return -1;
+		for (i = 0; i < s->nexports; i++) {
+			if (strcmp(s->export_stats[i].export, x.export) == 0 ||
+			    s->export_stats[i].export[0] == '\0') {
+				s->export_stats[i] = x;
+				break;
+			}
+		}
+		if (i == s->nexports)
+			return -1;
+	} else
+		return 0;
+	c->heartbeat_ns = now_ns();
+	return 1;
+}
+
 static void
 child_handle_msg(struct child *c, struct msg_in *m)
+{
+	int	 rc;
+
+	if ((rc = child_handle_stats(c, m)) != 0) {
+		if (rc == -1) {
+			log_warnx("%s sent a malformed %s; killing it", c->name, m->type);
+			kill(c->pid, SIGKILL);
+		}
+		return;
+	}
+	child_handle_ready_or_wiring(c, m);
+}
+
+static void
+child_handle_ready_or_wiring(struct child *c, struct msg_in *m)
 {
 	struct sup	*s = c->sup;
 	struct sup_nic	*nic;

@@ -275,6 +275,8 @@ sup_open_image(struct sup_export *x)
 	if ((x->fd = open(x->path, flags)) == -1)
 		fatal("cannot open image %s", x->path);
 	bytes = sup_image_bytes(x);
+	if (bytes < 512)
+		fatalx("%s: image is smaller than one sector (512 bytes)", x->path);
 	if (bytes % 512)
 		log_warnx("%s: size %ju is not a multiple of 512; the last %ju bytes "
 		    "are not exported", x->path, (uintmax_t)bytes, (uintmax_t)(bytes % 512));

@@ -19,6 +19,8 @@
 
 #include <event2/event.h>
 
+#include "stats.h"
+
 #define SUP_MAX_NICS		64
 #define SUP_MAX_EXPORTS		256
 #define SUP_MAX_MASKS		32
@@ -52,6 +54,7 @@ struct child {
 	uint64_t		 started_ns;
 	unsigned		 restarts;
 	unsigned		 quick_deaths;	/* in a row, for the crash-loop throttle */
+	uint64_t		 heartbeat_ns;	/* when it last sent its stats */
 	struct event		*ev_chan;
 	struct event		*ev_restart;
 };
@@ -69,6 +72,7 @@ struct sup_nic {
 	bool			 detach_pending;/* asked blockd to let go */
 	bool			 running;	/* netd was told peer-up */
 	bool			 pause_pending;	/* asked netd to reset after blockd died */
+	struct netd_stats_msg	 stats;		/* as netd last reported them */
 };
 
 struct sup_export {
@@ -92,6 +96,8 @@ struct sup {
 	struct sup_export	 exports[SUP_MAX_EXPORTS];
 	unsigned		 nexports;
 	struct child		 blockd;
+	struct blockd_stats_msg	 blockd_stats;
+	struct export_stats_msg	 export_stats[SUP_MAX_EXPORTS];
 	const char		*control_path;
 	const char		*netd_user, *blockd_user;
 	uid_t			 netd_uid, blockd_uid;
