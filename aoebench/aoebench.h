@@ -1,0 +1,153 @@
+/*
+ * aoebench: a userspace AoE initiator over AF_PACKET and a load generator.
+ *
+ * Modules: pkt (the packet socket), target (discovery and IDENTIFY),
+ * pattern (the sector contents), io (the request engine), report (latency
+ * histogram and output).
+ */
+#ifndef AOEDE_AOEBENCH_H
+#define AOEDE_AOEBENCH_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "aoe.h"
+
+#define SECTOR_SIZE		512
+
+/* What the options asked for. */
+struct bench_opts {
+	const char	*ifname;
+	int		 have_target;	/* -s and -l given */
+	uint16_t	 shelf;
+	uint8_t		 slot;
+	uint32_t	 iosize;	/* bytes per request, multiple of 512 */
+	uint32_t	 depth;		/* requests in flight */
+	uint32_t	 window;	/* frames in flight cap (0: Buffer Count) */
+	uint64_t	 first;		/* -o */
+	uint64_t	 count;		/* -n, 0: to the end of the export */
+	uint64_t	 seed;
+	int		 random;
+	double		 seconds;	/* -t, 0: one pass */
+	int		 have_mac;
+	uint8_t		 mac[6];	/* -M */
+	uint32_t	 rto_ms;	/* -w */
+	uint32_t	 deadline_s;	/* -D */
+	int		 json;
+	int		 verbose;
+	double		 listen_s;	/* discover: how long to collect answers */
+};
+
+/* The packet socket bound to one interface. */
+struct pkt {
+	int		 fd;
+	int		 ifindex;
+	unsigned	 mtu;
+	uint8_t		 ifmac[6];	/* the interface's own */
+	uint8_t		 mac[6];	/* what we send from (-M or ifmac) */
+	size_t		 bufsize;	/* receive buffer per frame */
+};
+
+#define PKT_BATCH	32
+
+/* A batch of received frames; frames point into the batch's buffers. */
+struct pkt_batch {
+	unsigned	 n;
+	uint8_t		*buf;		/* PKT_BATCH × bufsize */
+	size_t		 len[PKT_BATCH];
+	uint8_t		*frame[PKT_BATCH];
+};
+
+/* Open an AF_PACKET socket on ifname for EtherType AoE; fatal on failure. */
+void	pkt_open(struct pkt *p, const char *ifname, const uint8_t *srcmac);
+void	pkt_close(struct pkt *p);
+/* Pad and send one frame; 0, or -1 (EAGAIN: try later; other: lost). */
+int	pkt_send(struct pkt *p, uint8_t *frame, size_t len, size_t cap);
+/* Send up to n frames in one syscall; returns how many went (≥ 0), or -1
+ * when nothing could be sent for lack of buffer space (EAGAIN). */
+int	pkt_send_batch(struct pkt *p, uint8_t *const *frames, const size_t *lens,
+	    unsigned n);
+void	pkt_batch_init(struct pkt_batch *b, const struct pkt *p);
+void	pkt_batch_free(struct pkt_batch *b);
+/* Receive what is queued, up to PKT_BATCH frames, without blocking. */
+int	pkt_recv_batch(struct pkt *p, struct pkt_batch *b);
+/* Wait until readable (or writable when want_out) or timeout_ms passes. */
+int	pkt_wait(struct pkt *p, int want_out, int timeout_ms);
+
+/* One answer to a Query Config, and what IDENTIFY told us. */
+struct target {
+	uint16_t	 shelf;
+	uint8_t		 slot;
+	uint8_t		 mac[6];
+	uint16_t	 bufcnt;
+	uint16_t	 fwver;
+	uint8_t		 scnt;		/* as advertised; 0 means 2 */
+	char		 config[AOE_CFG_MAX + 1];
+	uint16_t	 cslen;
+	/* from IDENTIFY */
+	uint64_t	 sectors;
+	int		 lba48;
+	char		 model[41];
+	char		 serial[21];
+	char		 firmware[9];
+};
+
+/* Broadcast a Query Config and print every answer; returns how many. */
+int	target_discover_all(struct pkt *p, const struct bench_opts *o);
+/* Find the target to use (the first answer); 0, or -1 when none answers. */
+int	target_find(struct pkt *p, const struct bench_opts *o, struct target *t);
+/* Send IDENTIFY and fill the IDENTIFY fields of t; 0 or -1. */
+int	target_identify(struct pkt *p, const struct bench_opts *o, struct target *t);
+void	target_print_identify(const struct target *t, int json);
+/* Sectors per frame: the target's Sector Count and our MTU, the smaller. */
+unsigned target_frame_sectors(const struct target *t, const struct pkt *p);
+
+/* Fill one sector with the pattern of (seed, lba). */
+void	pattern_fill(uint8_t *sector, uint64_t seed, uint64_t lba);
+/* 0 when the sector holds the pattern of (seed, lba), else the offset of
+ * the first differing byte plus one. */
+size_t	pattern_check(const uint8_t *sector, uint64_t seed, uint64_t lba);
+
+#define REPORT_BUCKETS	(40 * 64)
+
+/* The results of one phase (write, read or verify). */
+struct report {
+	const char	*command;
+	char		 target[16];
+	uint64_t	 bytes;
+	uint64_t	 requests;
+	uint64_t	 frames;
+	uint64_t	 retransmits;
+	uint64_t	 late;
+	uint64_t	 aoe_errors;	/* replies with the AoE E flag */
+	uint64_t	 bad;		/* malformed replies */
+	uint64_t	 errors;	/* failed requests */
+	uint64_t	 mismatches;	/* sectors that did not verify */
+	double		 seconds;
+	uint64_t	 lat_count;
+	uint64_t	 lat_max;
+	uint64_t	 lat[REPORT_BUCKETS];
+};
+
+void	report_init(struct report *r, const char *command, const struct target *t);
+void	report_latency(struct report *r, uint64_t usec);
+uint64_t report_percentile(const struct report *r, double pct);
+/* Add b's counts into a (a total over phases). */
+void	report_merge(struct report *a, const struct report *b);
+/* Print the phases (and their total when there are several). */
+void	report_print(struct report *const *phases, unsigned n, int json);
+/* A string of len bytes as a JSON string, or quoted with C escapes. */
+void	report_json_string(FILE *f, const char *s, size_t len);
+void	report_text_string(FILE *f, const char *s, size_t len);
+
+enum io_kind { IO_WRITE, IO_READ, IO_VERIFY };
+
+/* Run one phase over [first, first + count) of t; fills r. */
+void	io_run(struct pkt *p, const struct bench_opts *o, const struct target *t,
+	    enum io_kind kind, uint64_t first, uint64_t count, struct report *r);
+/* Async-signal-safe: start no more requests, finish those in flight. */
+void	io_interrupt(void);
+
+#endif

@@ -1,0 +1,293 @@
+/*
+ * aoebench: AoEde's userspace AoE initiator and load generator.
+ *
+ *	aoebench -i IFACE [options] discover|identify|write|read|verify|writeverify
+ *
+ * Exit status: 0 no errors and no mismatches, 1 otherwise, 2 usage errors.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "aoe.h"
+#include "log.h"
+#include "util.h"
+#include "aoebench.h"
+
+#define MAIN_EXIT_FAIL	1
+#define MAIN_EXIT_USAGE	2
+
+enum main_cmd {
+	CMD_DISCOVER, CMD_IDENTIFY, CMD_WRITE, CMD_READ, CMD_VERIFY,
+	CMD_WRITEVERIFY,
+};
+
+static const char *const main_cmds[] = {
+	"discover", "identify", "write", "read", "verify", "writeverify",
+};
+
+static const char main_usage_text[] =
+    "usage: aoebench -i IFACE [options] COMMAND\n"
+    "COMMAND: discover | identify | write | read | verify | writeverify\n"
+    "  -s SHELF -l SLOT  target (default: the first that answers discovery)\n"
+    "  -b BYTES          I/O size per request, multiple of 512 (default 4096)\n"
+    "  -q DEPTH          requests in flight (default 1)\n"
+    "  -W FRAMES         cap on frames in flight (default: the target's Buffer Count)\n"
+    "  -o SECTOR         first sector of the region (default 0)\n"
+    "  -n SECTORS        sectors in the region (default: to the end of the export)\n"
+    "  -p SEED           pattern seed (default 1)\n"
+    "  -r                random offsets (default sequential)\n"
+    "  -t SECONDS        timed run: repeat over the region until the time is up\n"
+    "  -M MAC            source MAC to send from (default: the interface's own)\n"
+    "  -w MS             first retransmission timeout (default 200; backoff to 2 s)\n"
+    "  -D SECONDS        give up on one request after this long (default 60)\n"
+    "  -T SECONDS        discover: how long to collect answers (default 1)\n"
+    "  -j                print the result as one JSON object\n"
+    "  -v                verbose\n";
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+main_usage_error(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	fprintf(stderr, "aoebench: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (aoebench -h for usage)\n");
+	exit(MAIN_EXIT_USAGE);
+}
+
+static uint64_t
+main_number(int opt, const char *arg, uint64_t min, uint64_t max)
+{
+	const char	*why;
+	uint64_t	 v;
+
+	if (parse_u64(arg, min, max, &v, &why) == -1)
+		main_usage_error("-%c %s: %s", opt, arg, why);
+	return v;
+}
+
+static double
+main_seconds(int opt, const char *arg)
+{
+	char	*end;
+	double	 v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno != 0 || end == arg || *end != '\0' || !isfinite(v) ||
+	    v < 0 || v > 1e7)
+		main_usage_error("-%c %s: not a number of seconds", opt, arg);
+	return v;
+}
+
+static void
+main_defaults(struct bench_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->iosize = 4096;
+	o->depth = 1;
+	o->seed = 1;
+	o->rto_ms = 200;
+	o->deadline_s = 60;
+	o->listen_s = 1;
+}
+
+/* Parse the options; returns the command. */
+static enum main_cmd
+main_options(int argc, char **argv, struct bench_opts *o)
+{
+	int		 ch, have_shelf = 0, have_slot = 0;
+	unsigned	 i;
+
+	main_defaults(o);
+	while ((ch = getopt(argc, argv, "b:D:hi:jl:M:n:o:p:q:rs:t:T:vw:W:")) != -1) {
+		switch (ch) {
+		case 'b':
+			o->iosize = main_number(ch, optarg, SECTOR_SIZE,
+			    255U * 1024 * SECTOR_SIZE);
+			if (o->iosize % SECTOR_SIZE)
+				main_usage_error("-b %s: not a multiple of 512",
+				    optarg);
+			break;
+		case 'D':
+			o->deadline_s = main_number(ch, optarg, 1, 86400);
+			break;
+		case 'h':
+			fputs(main_usage_text, stdout);
+			exit(0);
+		case 'i':
+			o->ifname = optarg;
+			break;
+		case 'j':
+			o->json = 1;
+			break;
+		case 'l':
+			o->slot = main_number(ch, optarg, 0, AOE_MINOR_ANY - 1);
+			have_slot = 1;
+			break;
+		case 'M':
+			if (mac_parse(optarg, o->mac) == -1)
+				main_usage_error("-M %s: not a MAC address",
+				    optarg);
+			if (o->mac[0] & 1)
+				main_usage_error("-M %s: a multicast address",
+				    optarg);
+			o->have_mac = 1;
+			break;
+		case 'n':
+			o->count = main_number(ch, optarg, 1, 1ULL << 48);
+			break;
+		case 'o':
+			o->first = main_number(ch, optarg, 0, (1ULL << 48) - 1);
+			break;
+		case 'p':
+			o->seed = main_number(ch, optarg, 0, UINT64_MAX);
+			break;
+		case 'q':
+			o->depth = main_number(ch, optarg, 1, 4096);
+			break;
+		case 'r':
+			o->random = 1;
+			break;
+		case 's':
+			o->shelf = main_number(ch, optarg, 0, AOE_MAJOR_ANY - 1);
+			have_shelf = 1;
+			break;
+		case 't':
+			o->seconds = main_seconds(ch, optarg);
+			break;
+		case 'T':
+			o->listen_s = main_seconds(ch, optarg);
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 'w':
+			o->rto_ms = main_number(ch, optarg, 1, 60000);
+			break;
+		case 'W':
+			o->window = main_number(ch, optarg, 1, 1024);
+			break;
+		default:
+			main_usage_error("unknown option");
+		}
+	}
+	if (o->ifname == NULL)
+		main_usage_error("-i IFACE is required");
+	if (have_shelf != have_slot)
+		main_usage_error("-s and -l go together");
+	o->have_target = have_shelf;
+	if (optind != argc - 1)
+		main_usage_error("one COMMAND expected");
+	for (i = 0; i < sizeof(main_cmds) / sizeof(main_cmds[0]); i++)
+		if (strcmp(argv[optind], main_cmds[i]) == 0)
+			return i;
+	main_usage_error("unknown command %s", argv[optind]);
+}
+
+/* The first ^C ends a run early with its results; a second one kills. */
+static void
+main_signal(int sig)
+{
+	signal(sig, SIG_DFL);
+	io_interrupt();
+}
+
+/* The region [first, first + count) must lie inside the export. */
+static void
+main_region(const struct bench_opts *o, const struct target *t,
+    uint64_t *first, uint64_t *count)
+{
+	*first = o->first;
+	if (*first >= t->sectors)
+		main_usage_error("-o %llu: beyond the end of e%u.%u (%llu "
+		    "sectors)", (unsigned long long)*first, t->shelf, t->slot,
+		    (unsigned long long)t->sectors);
+	*count = o->count ? o->count : t->sectors - *first;
+	if (*count > t->sectors - *first)
+		main_usage_error("-o %llu -n %llu: beyond the end of e%u.%u "
+		    "(%llu sectors)", (unsigned long long)*first,
+		    (unsigned long long)*count, t->shelf, t->slot,
+		    (unsigned long long)t->sectors);
+}
+
+static int
+main_io(struct pkt *p, const struct bench_opts *o, const struct target *t,
+    enum main_cmd cmd)
+{
+	static struct report	 phase[2];
+	struct report		*phases[2];
+	uint64_t		 first, count, bad = 0;
+	unsigned		 n = 0, i;
+
+	main_region(o, t, &first, &count);
+	if (cmd == CMD_WRITE || cmd == CMD_WRITEVERIFY) {
+		report_init(&phase[n], "write", t);
+		io_run(p, o, t, IO_WRITE, first, count, &phase[n]);
+		n++;
+	}
+	if (cmd == CMD_READ) {
+		report_init(&phase[n], "read", t);
+		io_run(p, o, t, IO_READ, first, count, &phase[n]);
+		n++;
+	}
+	if (cmd == CMD_VERIFY || cmd == CMD_WRITEVERIFY) {
+		report_init(&phase[n], "verify", t);
+		io_run(p, o, t, IO_VERIFY, first, count, &phase[n]);
+		n++;
+	}
+	for (i = 0; i < n; i++) {
+		phases[i] = &phase[i];
+		bad += phase[i].errors + phase[i].mismatches;
+	}
+	report_print(phases, n, o->json);
+	return bad ? MAIN_EXIT_FAIL : 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct bench_opts	 o;
+	struct target		 t;
+	struct pkt		 p;
+	enum main_cmd		 cmd;
+	int			 rc;
+
+	cmd = main_options(argc, argv, &o);
+	log_init("aoebench", o.verbose);
+	pkt_open(&p, o.ifname, o.have_mac ? o.mac : NULL);
+
+	if (cmd == CMD_DISCOVER) {
+		rc = target_discover_all(&p, &o) > 0 ? 0 : MAIN_EXIT_FAIL;
+		pkt_close(&p);
+		return rc;
+	}
+	if (target_find(&p, &o, &t) == -1) {
+		if (o.have_target)
+			log_warnx("no answer from e%u.%u on %s", o.shelf,
+			    o.slot, o.ifname);
+		else
+			log_warnx("no AoE target answered on %s", o.ifname);
+		return MAIN_EXIT_FAIL;
+	}
+	if (target_identify(&p, &o, &t) == -1)
+		return MAIN_EXIT_FAIL;
+	if (cmd == CMD_IDENTIFY) {
+		target_print_identify(&t, o.json);
+		rc = 0;
+	} else {
+		signal(SIGINT, main_signal);
+		signal(SIGTERM, main_signal);
+		rc = main_io(&p, &o, &t, cmd);
+	}
+	pkt_close(&p);
+	return rc;
+}
