@@ -23,7 +23,7 @@ CC		?= gcc
 SAN		?=
 FUZZ		?=
 FUZZ_SECONDS	?= 60
-FUZZ_RUNS	?= 200000
+FUZZ_RUNS	?= 2000000
 V		?=
 
 PKGS		:= libevent msgpack libsystemd liburing libseccomp
@@ -59,7 +59,7 @@ BLOCKD_SRCS	:= $(filter-out blockd/main.c,$(wildcard blockd/*.c))
 CTL_SRCS	:= $(filter-out ctl/main.c,$(wildcard ctl/*.c))
 BENCH_SRCS	:= $(filter-out aoebench/main.c,$(wildcard aoebench/*.c))
 
-obj		= $(patsubst %.c,$(B)/%.o,$(1))
+obj		= $(patsubst %.c,$(B)/obj/%.o,$(1))
 
 LIB_PROTO	:= $(B)/libaoede.a
 LIB_SUP		:= $(B)/libsupervisor.a
@@ -84,7 +84,7 @@ FUZZ_BINS	:= $(patsubst tests/fuzz/%.c,build/fuzz/fuzzers/%,$(FUZZ_SRCS))
 
 all: $(PROGS)
 
-$(B)/%.o: %.c
+$(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(if $(V),,@echo "  CC      $<";)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -99,11 +99,11 @@ $(B)/lib%.a:
 	@rm -f $@
 	$(if $(V),,@echo "  AR      $@";)ar rcs $@ $^
 
-$(B)/aoede: $(B)/supervisor/main.o $(LIB_SUP) $(LIB_PROTO)
-$(B)/aoede-netd: $(B)/netd/main.o $(LIB_NETD) $(LIB_PROTO)
-$(B)/aoede-blockd: $(B)/blockd/main.o $(LIB_BLOCKD) $(LIB_PROTO)
-$(B)/aoectl: $(B)/ctl/main.o $(LIB_CTL) $(LIB_PROTO)
-$(B)/aoebench: $(B)/aoebench/main.o $(LIB_BENCH) $(LIB_PROTO)
+$(B)/aoede: $(B)/obj/supervisor/main.o $(LIB_SUP) $(LIB_PROTO)
+$(B)/aoede-netd: $(B)/obj/netd/main.o $(LIB_NETD) $(LIB_PROTO)
+$(B)/aoede-blockd: $(B)/obj/blockd/main.o $(LIB_BLOCKD) $(LIB_PROTO)
+$(B)/aoectl: $(B)/obj/ctl/main.o $(LIB_CTL) $(LIB_PROTO)
+$(B)/aoebench: $(B)/obj/aoebench/main.o $(LIB_BENCH) $(LIB_PROTO)
 $(PROGS):
 	$(if $(V),,@echo "  LD      $@";)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -117,7 +117,7 @@ test_lib = $(strip \
 	$(LIB_PROTO))
 
 .SECONDEXPANSION:
-$(B)/unit/%: $(B)/tests/unit/%.o $$(call test_lib,$$*)
+$(B)/unit/%: $(B)/obj/tests/unit/%.o $$(call test_lib,$$*)
 	@mkdir -p $(dir $@)
 	$(if $(V),,@echo "  LD      $@";)$(CC) $(ALL_LDFLAGS) $(TEST_LDFLAGS_$*) -o $@ $^ $(CMOCKA_LIBS) $(PKG_LIBS)
 
@@ -133,7 +133,7 @@ asan-unit:
 fuzz-build:
 	$(MAKE) B=build/fuzz CC=clang FUZZ=1 build/fuzz/libaoede.a build/fuzz/libblockd.a $(FUZZ_BINS)
 
-build/fuzz/fuzzers/fuzz_%: build/fuzz/tests/fuzz/fuzz_%.o build/fuzz/libblockd.a build/fuzz/libaoede.a
+build/fuzz/fuzzers/fuzz_%: build/fuzz/obj/tests/fuzz/fuzz_%.o build/fuzz/libblockd.a build/fuzz/libaoede.a
 	@mkdir -p $(dir $@)
 	$(if $(V),,@echo "  LD      $@";)clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS)
 

@@ -36,6 +36,9 @@ log_verbose(void)
 
 /* One write(2) per line, so lines of several processes sharing stderr do
  * not interleave. */
+static void	log_vline(int, const char *, const char *, va_list)
+		    __attribute__((format(printf, 3, 0)));
+
 static void
 log_vline(int pri, const char *errstr, const char *fmt, va_list ap)
 {

@@ -153,10 +153,13 @@ sandbox_seccomp_allow(scmp_filter_ctx ctx, int nr)
 void
 sandbox_seccomp_allow_arg(scmp_filter_ctx ctx, int nr, unsigned argn, uint64_t value)
 {
-	int	 rc;
+	int			 rc;
 
-	rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-	    SCMP_CMP(argn, SCMP_CMP_EQ, value));
+	struct scmp_arg_cmp	 cmp = {
+		.arg = argn, .op = SCMP_CMP_EQ, .datum_a = value, .datum_b = 0,
+	};
+
+	rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, 1, &cmp);
 	if (rc < 0)
 		fatalx("sandbox: seccomp rule for syscall %d: %s", nr, strerror(-rc));
 }
