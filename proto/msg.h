@@ -62,10 +62,12 @@ int	msg_send_simple(int fd, const char *type);
 int	msg_send_u64(int fd, const char *type, const char *key, uint64_t v);
 
 /* Decode buf[0..len): a map with "v" == MSG_VERSION and a string "t".
- * 0, or -1 with *why set to a static explanation. */
+ * 0, or -1 with *why set to a static explanation.  The message refers to
+ * buf (strings are not copied): keep buf until msg_free. */
 int	msg_parse(struct msg_in *in, const void *buf, size_t len, const char **why);
 /* Receive one datagram and parse it: 1 got one, 0 the peer closed,
- * -1 error (errno, or EBADMSG with *why set). */
+ * -1 error (errno, or EBADMSG with *why set).  The message lives in a
+ * static buffer until the next msg_recv. */
 int	msg_recv(int fd, struct msg_in *in, const char **why);
 bool	msg_is(const struct msg_in *in, const char *type);
 /* Typed field access: 0, or -1 when missing or of another type. */
