@@ -11,6 +11,7 @@
 
 #include <net/if.h>
 #include <linux/if_ether.h>
+#include <linux/if_packet.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +34,7 @@
 
 static void	netd_service(struct netd *);
 static void	netd_sock_enable(struct netd *, bool);
+static void	netd_send_stats(struct netd *);
 
 static __attribute__((noreturn)) void
 netd_usage(void)
@@ -87,20 +89,41 @@ netd_map_ring(struct netd *n, uint32_t nbufs, uint32_t bufsize)
 		fatal("calloc");
 }
 
-static void
-netd_read_link(struct netd *n)
+/* The NIC's state by name; -1 if it is gone or is not the one our socket
+ * is bound to any more (removed and created again). */
+static int
+netd_query_link(struct netd *n, uint32_t *mtu, uint8_t mac[6], bool *up)
 {
 	struct ifreq	 ifr;
 
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", n->ifname);
+	if (ioctl(n->sock, SIOCGIFINDEX, &ifr) == -1 || ifr.ifr_ifindex != n->ifindex)
+		return -1;
 	if (ioctl(n->sock, SIOCGIFMTU, &ifr) == -1)
-		fatal("SIOCGIFMTU %s", n->ifname);
-	n->mtu = ifr.ifr_mtu;
+		return -1;
+	*mtu = ifr.ifr_mtu;
 	if (ioctl(n->sock, SIOCGIFHWADDR, &ifr) == -1)
-		fatal("SIOCGIFHWADDR %s", n->ifname);
-	memcpy(n->mac, ifr.ifr_hwaddr.sa_data, 6);
-	ring_nic_info_write(n->rr.hdr, n->mtu, n->mac, true);
+		return -1;
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	if (ioctl(n->sock, SIOCGIFFLAGS, &ifr) == -1)
+		return -1;
+	*up = (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
+	return 0;
+}
+
+static void
+netd_read_link(struct netd *n)
+{
+	struct sockaddr_ll	 sll;
+	socklen_t		 len = sizeof(sll);
+
+	if (getsockname(n->sock, (struct sockaddr *)&sll, &len) == -1)
+		fatal("getsockname");
+	n->ifindex = sll.sll_ifindex;
+	if (netd_query_link(n, &n->mtu, n->mac, &n->link_up) == -1)
+		fatal("%s", n->ifname);
+	ring_nic_info_write(n->rr.hdr, n->mtu, n->mac, n->link_up);
 }
 
 /* All buffers back to netd, both rings empty: only while blockd is detached. */
@@ -134,6 +157,7 @@ netd_seccomp(void)
 	sandbox_seccomp_allow_arg(ctx, SCMP_SYS(ioctl), 1, SIOCGIFMTU);
 	sandbox_seccomp_allow_arg(ctx, SCMP_SYS(ioctl), 1, SIOCGIFHWADDR);
 	sandbox_seccomp_allow_arg(ctx, SCMP_SYS(ioctl), 1, SIOCGIFFLAGS);
+	sandbox_seccomp_allow_arg(ctx, SCMP_SYS(ioctl), 1, SIOCGIFINDEX);
 	sandbox_seccomp_load(ctx);
 }
 
@@ -277,8 +301,10 @@ netd_receive_batch(struct netd *n)
 	if (got < 0) {
 		if (errno == EAGAIN || errno == EINTR)
 			return 0;
-		/* a NIC going down reports ENETDOWN here: not fatal */
-		log_warn("recvmmsg on %s", n->ifname);
+		/* a NIC going down reports ENETDOWN here: not fatal; the link
+		 * watcher notices what happened */
+		if (n->st.recv_errors++ == 0)
+			log_warn("recvmmsg on %s", n->ifname);
 		return 0;
 	}
 	n->nfree -= got;
@@ -546,11 +572,50 @@ netd_on_chan(evutil_socket_t fd, short ev, void *arg)
 	netd_service(n);
 }
 
+/*
+ * Once a second: notice link up/down and MTU changes (tell blockd through
+ * the ring header, announce again when the link comes back or the MTU
+ * changed), and exit when the NIC is gone: only the supervisor can open a
+ * socket on the interface that replaces it.
+ */
+static void
+netd_watch_link(struct netd *n)
+{
+	uint32_t	 mtu;
+	uint8_t		 mac[6];
+	bool		 up, changed;
+
+	if (netd_query_link(n, &mtu, mac, &up) == -1) {
+		log_warnx("%s is gone; exiting so that the supervisor reopens it", n->ifname);
+		exit(NETD_EXIT_NIC_GONE);
+	}
+	changed = mtu != n->mtu || up != n->link_up || memcmp(mac, n->mac, 6) != 0;
+	if (!changed)
+		return;
+	log_info("%s: link %s, MTU %u", n->ifname, up ? "up" : "down", mtu);
+	n->st.link_changes++;
+	n->mtu = mtu;
+	memcpy(n->mac, mac, 6);
+	n->link_up = up;
+	ring_nic_info_write(n->rr.hdr, n->mtu, n->mac, n->link_up);
+	if (up && n->state == NETD_RUNNING)
+		netd_announce(n);
+}
+
 /* Counters to the supervisor; also our heartbeat. */
 static void
 netd_on_stats(evutil_socket_t fd, short ev, void *arg)
 {
 	struct netd		*n = arg;
+
+	netd_watch_link(n);
+	netd_send_stats(n);
+	netd_service(n);
+}
+
+static void
+netd_send_stats(struct netd *n)
+{
 	struct netd_stats_msg	 m = {
 		.nic = n->nic,
 		.mtu = n->mtu,
@@ -571,6 +636,8 @@ netd_on_stats(evutil_socket_t fd, short ev, void *arg)
 		.loops = n->st.loops,
 		.busy_ns = n->st.busy_ns,
 		.buffers_free = n->nfree,
+		.recv_errors = n->st.recv_errors,
+		.link_changes = n->st.link_changes,
 	};
 
 	mac_format(n->mac, m.mac);

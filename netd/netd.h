@@ -18,6 +18,9 @@
 #define NETD_BATCH		64	/* frames per recvmmsg/sendmmsg */
 #define NETD_RX_BUDGET		256	/* frames per socket callback */
 
+/* exit status when the NIC vanished: the supervisor reopens it */
+#define NETD_EXIT_NIC_GONE	3
+
 /* why a received frame was dropped (counters) */
 enum netd_drop {
 	NETD_DROP_SHORT,	/* shorter than its command's header */
@@ -39,6 +42,8 @@ struct netd_stats {
 	uint64_t	doorbells;	/* rx doorbells rung */
 	uint64_t	loops;		/* callbacks run */
 	uint64_t	busy_ns;	/* time spent in callbacks */
+	uint64_t	recv_errors;	/* recvmmsg failures (link down…) */
+	uint64_t	link_changes;	/* up/down or MTU changes seen */
 };
 
 struct netd_export {
@@ -57,8 +62,10 @@ struct netd {
 	unsigned		 nic;
 	pid_t			 parent;
 	int			 sock, chan, rx_bell, tx_bell;
+	int			 ifindex;	/* the NIC our socket is bound to */
 	uint32_t		 mtu;
 	uint8_t			 mac[6];
+	bool			 link_up;
 
 	struct ring_region	 rr;
 	struct ring_prod	 rx;

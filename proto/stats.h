@@ -17,7 +17,8 @@
 	X(nic) X(mtu) X(frames_in) X(frames_out) X(bytes_in) X(bytes_out) \
 	X(drop_short) X(drop_type) X(drop_response) X(drop_version) \
 	X(drop_notours) X(drop_nobuf) X(ring_full) X(send_errors) \
-	X(tx_bad_desc) X(doorbells) X(loops) X(busy_ns) X(buffers_free)
+	X(tx_bad_desc) X(doorbells) X(loops) X(busy_ns) X(buffers_free) \
+	X(recv_errors) X(link_changes)
 
 #define BLOCKD_STAT_FIELDS(X) \
 	X(loops) X(busy_ns) X(requests)

@@ -287,6 +287,12 @@ child_on_restart(evutil_socket_t fd, short ev, void *arg)
 
 	if (c->sup->stopping || c->state != CHILD_DOWN)
 		return;
+	if (c->role == ROLE_NETD && sup_reopen_nic(c->sup, c->nic) == -1) {
+		/* the NIC is gone for now: try again later, ever more slowly */
+		c->started_ns = now_ns();
+		child_schedule_restart(c);
+		return;
+	}
 	c->restarts++;
 	log_info("restarting %s (restart %u)", c->name, c->restarts);
 	child_spawn(c);

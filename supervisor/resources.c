@@ -115,36 +115,43 @@ sup_bpf_build(const struct sup *s, unsigned nic, struct sock_filter *prog, unsig
 
 /* --- NICs ------------------------------------------------------------ */
 
-static void
-sup_nic_facts(struct sup_nic *nic)
+#define NIC_FAIL(...)	do { snprintf(err, errlen, __VA_ARGS__); goto fail; } while (0)
+
+/* ifindex, MTU and MAC of a NIC; -1 with err set if it cannot serve AoE */
+static int
+sup_nic_facts(struct sup_nic *nic, char *err, size_t errlen)
 {
 	struct ifreq	 ifr;
-	int		 fd;
+	int		 fd = -1;
 
 	if ((nic->ifindex = if_nametoindex(nic->name)) == 0)
-		fatalx("no such network interface: %s", nic->name);
+		NIC_FAIL("no such network interface: %s", nic->name);
 	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
-		fatal("socket");
+		NIC_FAIL("socket: %s", strerror(errno));
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", nic->name);
 	if (ioctl(fd, SIOCGIFMTU, &ifr) == -1)
-		fatal("%s: SIOCGIFMTU", nic->name);
+		NIC_FAIL("%s: SIOCGIFMTU: %s", nic->name, strerror(errno));
 	nic->mtu = ifr.ifr_mtu;
 	if (ioctl(fd, SIOCGIFHWADDR, &ifr) == -1)
-		fatal("%s: SIOCGIFHWADDR", nic->name);
+		NIC_FAIL("%s: SIOCGIFHWADDR: %s", nic->name, strerror(errno));
 	if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER)
-		fatalx("%s is not an Ethernet interface", nic->name);
+		NIC_FAIL("%s is not an Ethernet interface", nic->name);
 	memcpy(nic->mac, ifr.ifr_hwaddr.sa_data, 6);
 	close(fd);
 	if (aoe_mtu_sectors(nic->mtu) < 2)
-		fatalx("%s: MTU %u is too small for AoE (at least 1060)", nic->name, nic->mtu);
+		NIC_FAIL("%s: MTU %u is too small for AoE (at least 1060)", nic->name, nic->mtu);
+	return 0;
+fail:
+	if (fd != -1)
+		close(fd);
+	return -1;
 }
 
-static void
-sup_setsockopt(int fd, int level, int opt, int val, const char *what)
+static int
+sup_setsockopt(int fd, int level, int opt, int val)
 {
-	if (setsockopt(fd, level, opt, &val, sizeof(val)) == -1)
-		fatal("%s", what);
+	return setsockopt(fd, level, opt, &val, sizeof(val));
 }
 
 /*
@@ -152,37 +159,67 @@ sup_setsockopt(int fd, int level, int opt, int val, const char *what)
  * bound — after the filter is attached and locked: no unfiltered frame ever
  * reaches netd, and netd cannot swap the filter.
  */
-static void
-sup_open_packet_socket(struct sup *s, unsigned i)
+static int
+sup_open_packet_socket(struct sup *s, unsigned i, char *err, size_t errlen)
 {
 	struct sup_nic		*nic = &s->nics[i];
 	struct sock_filter	 prog[SUP_BPF_MAX];
 	struct sock_fprog	 fprog;
 	struct sockaddr_ll	 sll;
-	int			 n, bufbytes;
+	int			 n, bufbytes, fd;
 
-	if ((n = sup_bpf_build(s, i, prog, SUP_BPF_MAX)) < 0)
-		fatalx("%s: too many exports for one kernel filter", nic->name);
+	if ((n = sup_bpf_build(s, i, prog, SUP_BPF_MAX)) < 0) {
+		snprintf(err, errlen, "%s: too many exports for one kernel filter", nic->name);
+		return -1;
+	}
 	fprog.len = n;
 	fprog.filter = prog;
-	nic->sock = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (nic->sock == -1)
-		fatal("AF_PACKET socket (aoede needs CAP_NET_RAW)");
-	if (setsockopt(nic->sock, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog)) == -1)
-		fatal("%s: SO_ATTACH_FILTER", nic->name);
-	sup_setsockopt(nic->sock, SOL_SOCKET, SO_LOCK_FILTER, 1, "SO_LOCK_FILTER");
+	if ((fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) == -1)
+		NIC_FAIL("AF_PACKET socket: %s (aoede needs CAP_NET_RAW)", strerror(errno));
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog)) == -1 ||
+	    sup_setsockopt(fd, SOL_SOCKET, SO_LOCK_FILTER, 1) == -1)
+		NIC_FAIL("%s: attaching the filter: %s", nic->name, strerror(errno));
 	/* our own replies need not come back to us */
-	(void)setsockopt(nic->sock, SOL_PACKET, PACKET_IGNORE_OUTGOING, &(int){ 1 }, sizeof(int));
+	(void)sup_setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1);
 	/* room for every buffer of the ring, so the advertised Buffer Count holds */
 	bufbytes = nic->nbufs * (nic->mtu + 14 + 512);
-	sup_setsockopt(nic->sock, SOL_SOCKET, SO_RCVBUFFORCE, bufbytes, "SO_RCVBUFFORCE");
-	sup_setsockopt(nic->sock, SOL_SOCKET, SO_SNDBUFFORCE, bufbytes, "SO_SNDBUFFORCE");
+	if (sup_setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, bufbytes) == -1 ||
+	    sup_setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, bufbytes) == -1)
+		NIC_FAIL("%s: socket buffers: %s", nic->name, strerror(errno));
 	memset(&sll, 0, sizeof(sll));
 	sll.sll_family = AF_PACKET;
 	sll.sll_protocol = htons(AOE_ETHERTYPE);
 	sll.sll_ifindex = nic->ifindex;
-	if (bind(nic->sock, (struct sockaddr *)&sll, sizeof(sll)) == -1)
-		fatal("%s: bind", nic->name);
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) == -1)
+		NIC_FAIL("%s: bind: %s", nic->name, strerror(errno));
+	nic->sock = fd;
+	return 0;
+fail:
+	if (fd != -1)
+		close(fd);
+	return -1;
+}
+
+/*
+ * Before a netd is (re)started: the NIC may have changed under us (MTU,
+ * MAC) or been removed and created again (a new ifindex, on which the old
+ * socket hears nothing), so its facts and socket are taken afresh.
+ */
+int
+sup_reopen_nic(struct sup *s, unsigned i)
+{
+	struct sup_nic	*nic = &s->nics[i];
+	char		 err[256];
+	int		 old = nic->sock;
+
+	if (sup_nic_facts(nic, err, sizeof(err)) == -1 ||
+	    sup_open_packet_socket(s, i, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	if (old != -1)
+		close(old);
+	return 0;
 }
 
 static uint32_t
@@ -340,6 +377,7 @@ void
 sup_open_resources(struct sup *s)
 {
 	unsigned	 i;
+	char		 err[256];
 
 	sup_lookup_user(s->netd_user, &s->netd_uid, &s->netd_gid);
 	sup_lookup_user(s->blockd_user, &s->blockd_uid, &s->blockd_gid);
@@ -348,10 +386,12 @@ sup_open_resources(struct sup *s)
 	for (i = 0; i < s->nexports; i++)
 		sup_open_image(&s->exports[i]);
 	for (i = 0; i < s->nnics; i++) {
-		sup_nic_facts(&s->nics[i]);
+		if (sup_nic_facts(&s->nics[i], err, sizeof(err)) == -1)
+			fatalx("%s", err);
 		sup_ring_geometry(s, &s->nics[i]);
 		sup_open_ring(&s->nics[i]);
-		sup_open_packet_socket(s, i);
+		if (sup_open_packet_socket(s, i, err, sizeof(err)) == -1)
+			fatalx("%s", err);
 	}
 	sup_prepare_root(s->root);
 }
