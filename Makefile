@@ -131,9 +131,11 @@ asan-unit:
 
 # --- fuzzing (clang + libFuzzer) ---------------------------------------
 fuzz-build:
-	$(MAKE) B=build/fuzz CC=clang FUZZ=1 build/fuzz/libaoede.a build/fuzz/libblockd.a $(FUZZ_BINS)
+	$(MAKE) B=build/fuzz CC=clang FUZZ=1 build/fuzz/libaoede.a build/fuzz/libblockd.a \
+	    build/fuzz/libnetd.a $(FUZZ_BINS)
 
-build/fuzz/fuzzers/fuzz_%: build/fuzz/obj/tests/fuzz/fuzz_%.o build/fuzz/libblockd.a build/fuzz/libaoede.a
+build/fuzz/fuzzers/fuzz_%: build/fuzz/obj/tests/fuzz/fuzz_%.o build/fuzz/libblockd.a \
+    build/fuzz/libnetd.a build/fuzz/libaoede.a
 	@mkdir -p $(dir $@)
 	$(if $(V),,@echo "  LD      $@";)clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS)
 
