@@ -116,6 +116,7 @@ int	sup_parse_args(struct sup *s, int argc, char *argv[]);
 
 /* resources.c */
 void	sup_open_resources(struct sup *s);
+int	sup_reopen_nic(struct sup *s, unsigned nic);
 int	sup_bpf_build(const struct sup *s, unsigned nic, struct sock_filter *prog,
 	    unsigned max);
 
