@@ -79,8 +79,9 @@ bpf_accept_block(struct sock_filter *prog, unsigned *np, unsigned max,
 }
 
 /*
- * The filter of NIC `nic`: EtherType 0x88A2, R flag clear, addressed to one
- * of the exports on that NIC or to the broadcast shelf.  Returns the number
+ * The filter of NIC `nic`: addressed to this host (not a unicast frame for
+ * another MAC), EtherType 0x88A2, R flag clear, for one of the exports on
+ * that NIC or for the broadcast shelf.  Returns the number
  * of instructions, or -1 if it does not fit.
  */
 int
@@ -88,6 +89,10 @@ sup_bpf_build(const struct sup *s, unsigned nic, struct sock_filter *prog, unsig
 {
 	unsigned	 n = 0, i;
 
+	/* a unicast frame for another host (veth and bridges do not filter) */
+	EMIT(BPF_LD | BPF_B | BPF_ABS, 0, 0, SKF_AD_OFF + SKF_AD_PKTTYPE);
+	EMIT(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, PACKET_OTHERHOST);
+	EMIT(BPF_RET | BPF_K, 0, 0, 0);
 	EMIT(BPF_LD | BPF_H | BPF_ABS, 0, 0, 12);		/* EtherType */
 	EMIT(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, AOE_ETHERTYPE);
 	EMIT(BPF_RET | BPF_K, 0, 0, 0);

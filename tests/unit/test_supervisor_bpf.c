@@ -10,12 +10,15 @@
 
 #include <cmocka.h>
 
+#include <linux/if_packet.h>
+
 #include "aoe.h"
 #include "supervisor.h"
 
 /* the subset of classic BPF the builder emits; -1 for anything else */
 static int64_t
-bpf_run(const struct sock_filter *p, int n, const uint8_t *pkt, size_t len)
+bpf_run(const struct sock_filter *p, int n, const uint8_t *pkt, size_t len,
+    uint8_t pkttype)
 {
 	uint32_t	 a = 0, mem[16] = { 0 };
 	int		 pc;
@@ -30,6 +33,10 @@ bpf_run(const struct sock_filter *p, int n, const uint8_t *pkt, size_t len)
 			a = (uint32_t)pkt[f->k] << 8 | pkt[f->k + 1];
 			break;
 		case BPF_LD | BPF_B | BPF_ABS:
+			if (f->k == (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE)) {
+				a = pkttype;
+				break;
+			}
 			if (f->k + 1 > len)
 				return 0;
 			a = pkt[f->k];
@@ -74,6 +81,8 @@ frame(uint8_t *f, uint16_t type, uint8_t flags, uint16_t major, uint8_t minor)
 
 static struct sup sup;
 
+static uint8_t	pkttype = PACKET_HOST;
+
 static int64_t
 verdict(unsigned nic, uint16_t type, uint8_t flags, uint16_t major, uint8_t minor)
 {
@@ -84,7 +93,7 @@ verdict(unsigned nic, uint16_t type, uint8_t flags, uint16_t major, uint8_t mino
 	n = sup_bpf_build(&sup, nic, prog, SUP_BPF_MAX);
 	assert_true(n > 0);
 	frame(f, type, flags, major, minor);
-	return bpf_run(prog, n, f, sizeof(f));
+	return bpf_run(prog, n, f, sizeof(f), pkttype);
 }
 
 static void
@@ -99,6 +108,7 @@ add_export(uint16_t shelf, uint8_t slot, uint64_t nics)
 static int
 setup(void **state)
 {
+	pkttype = PACKET_HOST;
 	memset(&sup, 0, sizeof(sup));
 	add_export(7, 3, 1);		/* NIC 0 */
 	add_export(7, 4, 2);		/* NIC 1 */
@@ -148,6 +158,18 @@ test_rejects_responses_and_other_types(void **state)
 }
 
 static void
+test_rejects_frames_for_other_hosts(void **state)
+{
+	pkttype = PACKET_BROADCAST;
+	assert_true(verdict(0, AOE_ETHERTYPE, 0, 0xffff, 0xff) > 0);
+	pkttype = PACKET_MULTICAST;
+	assert_true(verdict(0, AOE_ETHERTYPE, 0, 7, 3) > 0);
+	pkttype = PACKET_OTHERHOST;
+	assert_int_equal(verdict(0, AOE_ETHERTYPE, 0, 7, 3), 0);
+	assert_int_equal(verdict(0, AOE_ETHERTYPE, 0, 0xffff, 0xff), 0);
+}
+
+static void
 test_many_exports(void **state)
 {
 	struct sock_filter	 prog[SUP_BPF_MAX];
@@ -172,7 +194,8 @@ main(void)
 		cmocka_unit_test_setup(test_rejects_other_nics_exports, setup),
 		cmocka_unit_test_setup(test_broadcasts, setup),
 		cmocka_unit_test_setup(test_rejects_responses_and_other_types, setup),
-		cmocka_unit_test(test_many_exports),
+		cmocka_unit_test_setup(test_rejects_frames_for_other_hosts, setup),
+		cmocka_unit_test_setup(test_many_exports, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
