@@ -13,6 +13,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "control.h"
 #include "log.h"
 #include "sandbox.h"
 #include "supervisor.h"
@@ -133,6 +134,7 @@ supervisor_main(int argc, char *argv[])
 	sup_find_libexec(s);
 	sup_open_resources(s);
 	sup_events(s);
+	control_init(s);
 	sup_spawn_all(s);
 	event_base_dispatch(s->base);
 	fatalx("exited event loop");

@@ -99,6 +99,9 @@ struct sup {
 	struct blockd_stats_msg	 blockd_stats;
 	struct export_stats_msg	 export_stats[SUP_MAX_EXPORTS];
 	const char		*control_path;
+	const char		*control_group;	/* may read; NULL: control.h's default */
+	const char		*operator_group;/* may change; NULL: root only */
+	struct control		*control;	/* control.c's state */
 	const char		*netd_user, *blockd_user;
 	uid_t			 netd_uid, blockd_uid;
 	gid_t			 netd_gid, blockd_gid;
