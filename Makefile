@@ -172,7 +172,8 @@ install: all
 	install -m 0755 $(B)/aoede $(DESTDIR)$(SBINDIR)/aoede
 	install -m 0755 $(B)/aoede-netd $(B)/aoede-blockd $(DESTDIR)$(LIBEXECDIR)/
 	install -m 0755 $(B)/aoectl $(B)/aoebench $(DESTDIR)$(SBINDIR)/
-	install -d $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(MANDIR)/man8
+	install -d $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
+	install -m 0644 units/aoede.service units/aoede.socket $(DESTDIR)$(UNITDIR)/
 	install -m 0644 units/aoede.sysusers $(DESTDIR)$(SYSUSERSDIR)/aoede.conf
 	install -m 0644 $(wildcard docs/*.8) $(DESTDIR)$(MANDIR)/man8/
 	@if [ -z "$(DESTDIR)" ]; then tests/lib/users.sh; fi
@@ -181,6 +182,7 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/aoede $(DESTDIR)$(SBINDIR)/aoectl $(DESTDIR)$(SBINDIR)/aoebench
 	rm -f $(DESTDIR)$(LIBEXECDIR)/aoede-netd $(DESTDIR)$(LIBEXECDIR)/aoede-blockd
 	rm -f $(DESTDIR)$(SYSUSERSDIR)/aoede.conf
+	rm -f $(DESTDIR)$(UNITDIR)/aoede.service $(DESTDIR)$(UNITDIR)/aoede.socket
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(wildcard docs/*.8)))
 
 clean:

@@ -104,7 +104,7 @@ sandbox_drop(const char *root, uid_t uid, gid_t gid, pid_t parent,
 	sandbox_rlimit(RLIMIT_CORE, 0, "core");
 	sandbox_rlimit(RLIMIT_NOFILE, lim->nofile, "nofile");
 	sandbox_rlimit(RLIMIT_FSIZE, lim->fsize, "fsize");
-	sandbox_rlimit(RLIMIT_NPROC, 0, "nproc");
+	sandbox_rlimit(RLIMIT_NPROC, lim->nproc, "nproc");
 }
 
 static void
@@ -188,7 +188,7 @@ sandbox_seccomp_allow_common(scmp_filter_ctx ctx)
 		SCMP_SYS(epoll_ctl), SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(futex),
 		SCMP_SYS(recvmsg), SCMP_SYS(sendmsg), SCMP_SYS(recvfrom), SCMP_SYS(sendto),
 		SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(getrandom),
-		SCMP_SYS(restart_syscall),
+		SCMP_SYS(restart_syscall), SCMP_SYS(sigaltstack),
 	};
 	size_t	 i;
 

@@ -131,7 +131,7 @@ sup_nic_facts(struct sup_nic *nic, char *err, size_t errlen)
 
 	if ((nic->ifindex = if_nametoindex(nic->name)) == 0)
 		NIC_FAIL("no such network interface: %s", nic->name);
-	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
 		NIC_FAIL("socket: %s", strerror(errno));
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", nic->name);

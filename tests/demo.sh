@@ -16,7 +16,7 @@ truncate -s 1G "$WORK/demo.img"
 echo "demo image: $WORK/demo.img, 1 GiB, sparse ($(du -k "$WORK/demo.img" | cut -f1) KiB on disk)"
 
 step "aoede 1 0 t0 demo.img   (supervisor + netd + blockd, privilege-separated)"
-aoede_start -S "$WORK/control.sock" 1 0 t0 "$WORK/demo.img"
+aoede_start 1 0 t0 "$WORK/demo.img"
 sed 's/^<[0-9]>//' "$WORK/aoede.log"
 ps -o pid,user,args --ppid "$AOEDE_PID" | sed 's/^/  /'
 
@@ -34,11 +34,7 @@ ini "$B/aoebench" -i i0 -s 1 -l 0 -n 524288 -b 4096 -q 16 -r -t 3 read || fail "
 
 step "aoectl stats"
 sleep 1.2	# the children report every second
-if [ -x "$B/aoectl" ]; then
-	tgt "$B/aoectl" -S "$WORK/control.sock" stats || fail "aoectl stats"
-else
-	echo "(aoectl is not built)"; exit 1
-fi
+ctl stats || fail "aoectl stats"
 
 step "stopping (SIGTERM: in-flight requests finish, images are flushed)"
 aoede_stop

@@ -6,7 +6,7 @@ set -eu
 PKGS="
 gcc make pkg-config clang libclang-rt-14-dev
 libevent-dev libmsgpack-dev libsystemd-dev libcmocka-dev liburing-dev libseccomp-dev
-iproute2 procps passwd diffutils
+iproute2 procps passwd diffutils python3 systemd binutils
 vblade aoetools
 "
 

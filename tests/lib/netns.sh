@@ -4,8 +4,10 @@
 #
 #   net_setup NNICS [MTU]   target ns $NS_T with t0..tN-1, initiator ns $NS_I
 #                           with i0..iN-1; ti <-> ii are veth pairs
-#   aoede_start ARGS...     run aoede in $NS_T (stderr in $WORK/aoede.log),
-#                           wait until it serves; $AOEDE_PID
+#   aoede_start ARGS...     run aoede in $NS_T (stderr in $WORK/aoede.log,
+#                           control socket $WORK/ctl.sock), wait until it
+#                           serves; $AOEDE_PID
+#   ctl ARGS...             aoectl on that control socket
 #   aoede_stop              SIGTERM, wait, check exit status 0
 #   ini CMD...              run CMD in the initiator namespace
 #   tgt CMD...              run CMD in the target namespace
@@ -42,6 +44,7 @@ fail() {
 }
 
 ini() { ip netns exec "$NS_I" "$@"; }
+ctl() { "$B/aoectl" -S "$WORK/ctl.sock" "$@"; }
 tgt() { ip netns exec "$NS_T" "$@"; }
 
 net_setup() {
@@ -67,7 +70,8 @@ net_mtu() {	# NIC MTU
 
 aoede_start() {
 	# a simple command, so that $! is aoede itself (ip netns exec execs it)
-	ip netns exec "$NS_T" "$B/aoede" "$@" 2>"$WORK/aoede.log" &
+	# a control socket of its own, so tests running side by side never meet
+	ip netns exec "$NS_T" "$B/aoede" -S "$WORK/ctl.sock" "$@" 2>"$WORK/aoede.log" &
 	AOEDE_PID=$!
 	t=0
 	while ! grep -q 'serving' "$WORK/aoede.log" 2>/dev/null; do
