@@ -7,6 +7,8 @@
  * AoE error flag: the Linux initiator drops AoE-error replies and retries
  * for 180 s before it declares the device dead.
  */
+#include <sys/uio.h>
+
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
@@ -129,6 +131,66 @@ ata_pwrite_full(int fd, const uint8_t *buf, size_t n, uint64_t off)
 	return 0;
 }
 
+/* A cache fill: preadv of whole blocks, short transfers continued. */
+static int
+ata_preadv_full(int fd, struct iovec *iov, unsigned niov, uint64_t off)
+{
+	ssize_t	 got;
+	size_t	 left;
+
+	while (niov > 0) {
+		got = preadv(fd, iov, (int)niov, (off_t)off);
+		if (got == -1) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (got == 0)
+			return -EIO;
+		off += (uint64_t)got;
+		for (left = (size_t)got; left > 0 && niov > 0; ) {
+			if (left >= iov->iov_len) {
+				left -= iov->iov_len;
+				iov++;
+				niov--;
+			} else {
+				iov->iov_base = (uint8_t *)iov->iov_base + left;
+				iov->iov_len -= left;
+				left = 0;
+			}
+		}
+	}
+	return 0;
+}
+
+static void
+ata_log_io(const struct export *x, const char *what, unsigned scnt,
+    uint64_t lba, uint64_t off, int err)
+{
+	log_warnx("%s: %s of %u sectors at lba %" PRIu64 " (byte offset %"
+	    PRIu64 ") failed: %s", x->name, what, scnt, lba, off,
+	    strerror(err));
+}
+
+/* Keep what the asynchronous path needs of a request in its io. */
+static void
+ata_io_init(struct engine_req *r, struct aoe_ata *a, uint8_t op,
+    uint64_t lba, uint64_t off, size_t n)
+{
+	struct engine_io	*io = r->io;
+
+	io->ud = ENGINE_UD_REQ;
+	io->op = op;
+	io->r = *r;
+	io->r.sync_export = &io->sync_dummy;
+	io->a = *a;
+	io->lba = lba;
+	io->off = off;
+	io->n = n;
+	io->done = 0;
+	io->nfill = 0;
+}
+
 static size_t
 ata_identify(struct engine_req *r, struct aoe_ata *a)
 {
@@ -142,11 +204,44 @@ ata_identify(struct engine_req *r, struct aoe_ata *a)
 }
 
 static size_t
+ata_read_done(struct engine_req *r, struct aoe_ata *a, uint64_t lba, size_t n)
+{
+	r->x->st.reads++;
+	r->x->st.read_bytes += n;
+	return ata_ok(r, a, n);
+}
+
+/* A miss read synchronously, through the cache when its blocks can be
+ * filled; 0 or -errno. */
+static int
+ata_read_sync(struct export *x, uint8_t *out, uint64_t lba, unsigned scnt,
+    uint64_t off, size_t n)
+{
+	struct iovec	 iov[CACHE_FILL_MAX];
+	int32_t		 slots[CACHE_FILL_MAX];
+	uint64_t	 first;
+	unsigned	 nfill = 0;
+	int		 rc;
+
+	if (x->cache != NULL)
+		nfill = cache_fill_begin(x->cache, lba, scnt, slots, iov, &first);
+	if (nfill == 0)
+		return ata_pread_full(x->fd, out, n, off);
+	rc = ata_preadv_full(x->fd, iov, nfill,
+	    x->offset + first * CACHE_BLOCK);
+	if (rc == 0)
+		cache_fill_copy(x->cache, slots, first, lba, scnt, out);
+	cache_fill_end(x->cache, slots, nfill, rc == 0);
+	return rc;
+}
+
+static size_t
 ata_read(struct engine_req *r, struct aoe_ata *a)
 {
 	struct export	*x = r->x;
 	uint64_t	 lba = aoe_ata_lba(a), off;
 	size_t		 n = (size_t)a->scnt * ATA_SECTOR;
+	uint8_t		*out = r->frame + AOE_ATA_HDR_LEN;
 	int		 rc;
 
 	if (!ata_in_range(x, lba, a->scnt)) {
@@ -156,20 +251,33 @@ ata_read(struct engine_req *r, struct aoe_ata *a)
 	if (!ata_fits(r, a->scnt))
 		return engine_reply_error(r, AOE_ATA_HDR_LEN, AOE_ERR_BADARG);
 	off = x->offset + lba * ATA_SECTOR;
+	/* A hit costs no system call: a copy from the cache to the reply. */
+	if (x->cache != NULL && a->scnt > 0) {
+		if (cache_read(x->cache, lba, a->scnt, out)) {
+			x->st.cache_hits++;
+			return ata_read_done(r, a, lba, n);
+		}
+		x->st.cache_misses++;
+	}
 	/* Straight into the reply: frame + 36 is page-aligned in production,
 	 * so this works with O_DIRECT and needs no copy.  Any trailing data
 	 * of the request (Linux probes) is simply overwritten. */
-	if ((rc = ata_pread_full(x->fd, r->frame + AOE_ATA_HDR_LEN, n,
-	    off)) != 0) {
+	if (r->io != NULL && n > 0) {
+		ata_io_init(r, a, ENGINE_IO_READ, lba, off, n);
+		if (x->cache != NULL)
+			r->io->nfill = cache_fill_begin(x->cache, lba, a->scnt,
+			    r->io->slots, r->io->iov, &r->io->fill_first);
+		if (aio_queue_rw(r->io->e, r->io) == 0)
+			return ENGINE_PENDING;
+		if (r->io->nfill > 0)
+			cache_fill_end(x->cache, r->io->slots, r->io->nfill, false);
+	}
+	if ((rc = ata_read_sync(x, out, lba, a->scnt, off, n)) != 0) {
 		x->st.err_io++;
-		log_warnx("%s: read of %u sectors at lba %" PRIu64
-		    " (byte offset %" PRIu64 ") failed: %s", x->name, a->scnt,
-		    lba, off, strerror(-rc));
+		ata_log_io(x, "read", a->scnt, lba, off, -rc);
 		return ata_fail(r, a, ATA_ERR_UNC);
 	}
-	x->st.reads++;
-	x->st.read_bytes += n;
-	return ata_ok(r, a, n);
+	return ata_read_done(r, a, lba, n);
 }
 
 static size_t
@@ -178,6 +286,7 @@ ata_write(struct engine_req *r, struct aoe_ata *a)
 	struct export	*x = r->x;
 	uint64_t	 lba = aoe_ata_lba(a), off;
 	size_t		 n = (size_t)a->scnt * ATA_SECTOR;
+	uint8_t		*data = r->frame + AOE_ATA_HDR_LEN;
 	int		 rc;
 
 	/* A frame that does not carry the data it announces is malformed
@@ -193,14 +302,23 @@ ata_write(struct engine_req *r, struct aoe_ata *a)
 		return ata_fail(r, a, ATA_ERR_IDNF);
 	}
 	off = x->offset + lba * ATA_SECTOR;
-	if ((rc = ata_pwrite_full(x->fd, r->frame + AOE_ATA_HDR_LEN, n,
-	    off)) != 0) {
+	if (r->io != NULL && n > 0) {
+		ata_io_init(r, a, ENGINE_IO_WRITE, lba, off, n);
+		aio_write_started(r->io);
+		if (aio_queue_rw(r->io->e, r->io) == 0)
+			return ENGINE_PENDING;
+		TAILQ_REMOVE(&x->aio.inflight, r->io, link);
+	}
+	if ((rc = ata_pwrite_full(x->fd, data, n, off)) != 0) {
 		x->st.err_io++;
-		log_warnx("%s: write of %u sectors at lba %" PRIu64
-		    " (byte offset %" PRIu64 ") failed: %s", x->name, a->scnt,
-		    lba, off, strerror(-rc));
+		if (x->cache != NULL)
+			cache_write(x->cache, lba, a->scnt, data, false);
+		ata_log_io(x, "write", a->scnt, lba, off, -rc);
 		return ata_fail(r, a, ATA_ERR_ABRT);
 	}
+	/* write-through: the cache learns the data before any ack */
+	if (x->cache != NULL)
+		cache_write(x->cache, lba, a->scnt, data, true);
 	x->st.writes++;
 	x->st.write_bytes += n;
 	/* "sync" mode: the reply may leave only after export_sync(), which
@@ -210,6 +328,87 @@ ata_write(struct engine_req *r, struct aoe_ata *a)
 		*r->sync_export = x;
 	}
 	return ata_ok(r, a, 0);
+}
+
+/*
+ * The read or write of io completed with `res` (bytes or -errno).  Short
+ * transfers and EINTR/EAGAIN are continued; an error fails the request
+ * (never retried and forgotten); a sync-mode write that reached the kernel
+ * waits for its fsync (engine_aio_commit()).
+ */
+size_t
+ata_io_done(struct engine *e, struct engine_io *io, int res)
+{
+	struct engine_req	*r = &io->r;
+	struct export		*x = r->x;
+	struct aoe_ata		*a = &io->a;
+	uint8_t			*data = r->frame + AOE_ATA_HDR_LEN;
+	size_t			 total = io->nfill > 0 ?
+	    (size_t)io->nfill * CACHE_BLOCK : io->n;
+
+	bool			 again = false;
+
+	if (res == -EINTR || res == -EAGAIN)
+		again = true;
+	else if (res > 0 && io->done + (size_t)res < total) {
+		io->done += (size_t)res;
+		again = true;
+	} else if (res == 0)
+		res = -EIO;	/* EOF inside the export: the image shrank */
+	if (again) {
+		if (aio_queue_rw(e, io) == 0)
+			return ENGINE_PENDING;
+		res = -EIO;
+	}
+
+	if (io->op == ENGINE_IO_READ) {
+		if (io->nfill > 0) {
+			if (res > 0)
+				cache_fill_copy(x->cache, io->slots,
+				    io->fill_first, io->lba, a->scnt, data);
+			cache_fill_end(x->cache, io->slots, io->nfill, res > 0);
+		}
+		if (res < 0) {
+			x->st.err_io++;
+			ata_log_io(x, "read", a->scnt, io->lba, io->off, -res);
+			return ata_fail(r, a, ATA_ERR_UNC);
+		}
+		return ata_read_done(r, a, io->lba, io->n);
+	}
+
+	/* a write */
+	TAILQ_REMOVE(&x->aio.inflight, io, link);
+	if (x->cache != NULL)
+		cache_write(x->cache, io->lba, a->scnt, data, res > 0);
+	if (res < 0) {
+		x->st.err_io++;
+		ata_log_io(x, "write", a->scnt, io->lba, io->off, -res);
+		return ata_fail(r, a, ATA_ERR_ABRT);
+	}
+	x->st.writes++;
+	x->st.write_bytes += io->n;
+	if (x->flags & EXPORT_KERNEL)
+		return ata_ok(r, a, 0);
+	TAILQ_INSERT_TAIL(&x->aio.waiting, io, link);
+	x->aio.nwait_writes++;
+	return ENGINE_PENDING;
+}
+
+/* The fsync covering io (a sync-mode write, or a FLUSH) finished. */
+size_t
+ata_io_synced(struct engine_io *io, int res)
+{
+	struct engine_req	*r = &io->r;
+	struct export		*x = r->x;
+
+	if (res >= 0)
+		return ata_ok(r, &io->a, 0);
+	x->st.err_io++;
+	if (io->op == ENGINE_IO_WRITE)
+		log_warnx("%s: write of %u sectors at lba %" PRIu64
+		    " (byte offset %" PRIu64 ") not durable: fdatasync: %s",
+		    x->name, io->a.scnt, io->lba, io->off, strerror(-res));
+	return ata_fail(r, &io->a, ATA_ERR_ABRT);
 }
 
 /*
@@ -225,6 +424,12 @@ ata_flush(struct engine_req *r, struct aoe_ata *a)
 	struct export	*x = r->x;
 
 	x->st.flushes++;
+	/* asynchronous: after every earlier write completed, one fsync */
+	if (r->io != NULL) {
+		ata_io_init(r, a, ENGINE_IO_FLUSH, 0, 0, 0);
+		aio_flush_wait(r->io);
+		return ENGINE_PENDING;
+	}
 	if (x->sync_pending) {
 		*r->sync_export = x;
 		return ata_ok(r, a, 0);

@@ -5,12 +5,18 @@
  * chroot + uid drop → seccomp → ready → loop.  NICs start detached; the
  * supervisor attaches each once its netd has reset the ring.
  */
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
+
+#include <linux/fs.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +39,8 @@ blockd_usage(void)
 	fprintf(stderr, "usage: aoede-blockd -u uid:gid [-C root] [-v] "
 	    "-R nbufs:bufsize [-R ...] -x export [-x ...]\n"
 	    "export: shelf=S,slot=L,sectors=N[,offset=BYTES][,nics=MASK]"
-	    "[,bufcnt=N][,ro][,direct][,kernel][,masks=MAC+MAC...]\n"
+	    "[,bufcnt=N][,ro][,direct][,kernel][,nouring][,cache=BYTES]"
+	    "[,masks=MAC+MAC...]\n"
 	    "(started by aoede, with its resources on fds from %d)\n", FD_CHANNEL);
 	exit(2);
 }
@@ -58,9 +65,12 @@ int
 blockd_parse_export(char *spec, struct export *x, const char **why)
 {
 	enum { K_SHELF, K_SLOT, K_SECTORS, K_OFFSET, K_NICS, K_BUFCNT, K_RO,
-	    K_DIRECT, K_KERNEL, K_MASKS };
+	    K_DIRECT, K_KERNEL, K_NOURING, K_MASKS, K_CACHE };
 	char *const	 keys[] = { "shelf", "slot", "sectors", "offset", "nics",
-	    "bufcnt", "ro", "direct", "kernel", "masks", NULL };
+	    "bufcnt", "ro", "direct", "kernel", "nouring", "masks", "cache",
+	    NULL };
+	static const unsigned flag[] = { EXPORT_RDONLY, EXPORT_DIRECT,
+	    EXPORT_KERNEL, EXPORT_NOURING };
 	char		*val;
 	uint64_t	 v;
 	int		 seen = 0;
@@ -76,9 +86,8 @@ blockd_parse_export(char *spec, struct export *x, const char **why)
 			return -1;
 		}
 		seen |= 1 << k;
-		if (k >= K_RO && k <= K_KERNEL) {
-			x->flags |= k == K_RO ? EXPORT_RDONLY :
-			    k == K_DIRECT ? EXPORT_DIRECT : EXPORT_KERNEL;
+		if (k >= K_RO && k <= K_NOURING) {
+			x->flags |= flag[k - K_RO];
 			continue;
 		}
 		if (val == NULL) {
@@ -101,6 +110,7 @@ blockd_parse_export(char *spec, struct export *x, const char **why)
 		case K_OFFSET:	x->offset = v; break;
 		case K_NICS:	x->nic_mask = v; break;
 		case K_BUFCNT:	x->bufcnt = v; break;
+		case K_CACHE:	x->cache_bytes = v; break;
 		}
 	}
 	if ((seen & 7) != 7) {
@@ -133,6 +143,63 @@ blockd_name_export(struct export *x, unsigned i)
 	x->model[sizeof(x->model) - 1] = '\0';
 }
 
+/*
+ * O_DIRECT needs every offset and length to be a multiple of the image's
+ * logical block size, and AoE addresses 512-byte sectors: on a device with
+ * larger logical blocks (4Kn disks), or when the export's offset is not
+ * aligned to them, O_DIRECT is switched off with a warning and the page
+ * cache is used (a refusal would leave such a disk unexportable with -d
+ * for no gain).  A 512-byte direct read at the export's offset is the test
+ * for regular files; block devices are asked with BLKSSZGET.
+ */
+static void
+blockd_check_direct(struct export *x)
+{
+	static uint8_t	 probe[4096] __attribute__((aligned(4096)));
+	struct stat	 st;
+	int		 fl, lbs = 512;
+
+	x->lbsize = 512;
+	if (!(x->flags & EXPORT_DIRECT))
+		return;
+	if ((fl = fcntl(x->fd, F_GETFL)) == -1)
+		fatal("%s: fcntl", x->name);
+	if (!(fl & O_DIRECT)) {
+		x->flags &= ~EXPORT_DIRECT;
+		return;
+	}
+	if (fstat(x->fd, &st) == 0 && S_ISBLK(st.st_mode) &&
+	    ioctl(x->fd, BLKSSZGET, &lbs) == -1)
+		fatal("%s: BLKSSZGET", x->name);
+	if (lbs == 512 && pread(x->fd, probe, 512, (off_t)x->offset) == -1 &&
+	    errno == EINVAL)
+		lbs = 4096;	/* at least: the exact size does not matter */
+	x->lbsize = (unsigned)lbs;
+	if (lbs == 512 && x->offset % 512 == 0) {
+		log_debug("%s: O_DIRECT, logical block size 512", x->name);
+		return;
+	}
+	log_warnx("%s: the image needs %d-byte aligned direct I/O, AoE sectors "
+	    "are 512 bytes: -d ignored, using the page cache", x->name, lbs);
+	if (fcntl(x->fd, F_SETFL, fl & ~O_DIRECT) == -1)
+		fatal("%s: fcntl", x->name);
+	x->flags &= ~EXPORT_DIRECT;
+}
+
+static void
+blockd_prepare_export(struct export *x)
+{
+	blockd_check_direct(x);
+	if (x->cache_bytes == 0)
+		return;
+	if ((x->cache = cache_new(x->cache_bytes, x->sectors)) == NULL)
+		log_warnx("%s: no memory for a %" PRIu64 "-byte cache; "
+		    "running without", x->name, x->cache_bytes);
+	else
+		log_debug("%s: cache of %" PRIu64 " bytes", x->name,
+		    cache_size(x->cache));
+}
+
 static void
 blockd_map_nic(struct blockd *b, unsigned n, unsigned nexp, const char *geom)
 {
@@ -157,7 +224,8 @@ blockd_map_nic(struct blockd *b, unsigned n, unsigned nexp, const char *geom)
 		fatal("mmap ring of NIC %u", n);
 	if (ring_region_attach(&nic->rr, base, size, nbufs, bufsize) == -1)
 		fatalx("ring region of NIC %u does not match its geometry", n);
-	if ((nic->owned = calloc(nbufs, 1)) == NULL)
+	if ((nic->owned = calloc(nbufs, 1)) == NULL ||
+	    (nic->ios = calloc(nbufs, sizeof(*nic->ios))) == NULL)
 		fatal("calloc");
 	nic->index = n;
 	nic->b = b;
@@ -196,6 +264,7 @@ blockd_nic_fault(struct blockd *b, struct blockd_nic *nic, const char *what)
 	log_warnx("NIC %u: %s; detaching it", nic->index, what);
 	nic->bad_desc++;
 	nic->attached = false;
+	nic->gen++;		/* replies of I/O still in flight are dropped */
 	event_del(nic->ev_bell);
 	if (msg_send_u64(b->chan, MSG_NIC_FAULT, "nic", nic->index) == -1)
 		fatal("channel");
@@ -226,17 +295,25 @@ blockd_lat_percentile(const uint64_t hist[BLOCKD_LAT_BUCKETS], unsigned permille
 	return (uint64_t)1 << BLOCKD_LAT_BUCKETS;
 }
 
-static void
-blockd_record_latency(struct blockd *b, const struct blockd_reply *r, unsigned n,
-    uint64_t ns)
+static unsigned
+blockd_lat_bucket(uint64_t ns)
 {
 	uint64_t	 us = ns / 1000;
-	unsigned	 i, bucket = 0;
+	unsigned	 bucket = 0;
 
 	while (us > 1 && bucket < BLOCKD_LAT_BUCKETS - 1) {
 		us >>= 1;
 		bucket++;
 	}
+	return bucket;
+}
+
+static void
+blockd_record_latency(struct blockd *b, const struct blockd_reply *r, unsigned n,
+    uint64_t ns)
+{
+	unsigned	 i, bucket = blockd_lat_bucket(ns);
+
 	for (i = 0; i < n; i++)
 		if (r[i].x != NULL)
 			b->lat[r[i].x - b->exports][bucket]++;
@@ -244,8 +321,9 @@ blockd_record_latency(struct blockd *b, const struct blockd_reply *r, unsigned n
 
 static size_t
 blockd_execute(struct blockd *b, struct blockd_nic *nic, const struct ring_desc *d,
-    struct export **sync)
+    struct export **sync, uint64_t t0)
 {
+	struct engine_io *io = &nic->ios[d->buf];
 	uint8_t		*frame = ring_frame(&nic->rr, d->buf);
 	size_t		 cap = ring_frame_cap(&nic->rr);
 	uint16_t	 major;
@@ -255,7 +333,11 @@ blockd_execute(struct blockd *b, struct blockd_nic *nic, const struct ring_desc 
 		major = (uint16_t)frame[16] << 8 | frame[17];
 		return engine_announce(&b->eng, &nic->view, major, frame[18], frame, cap);
 	}
-	return engine_handle(&b->eng, &nic->view, frame, d->len, cap, sync);
+	io->owner = nic;
+	io->buf = d->buf;
+	io->gen = nic->gen;
+	io->t0 = t0;
+	return engine_handle_io(&b->eng, &nic->view, frame, d->len, cap, sync, io);
 }
 
 /* Group commit: one fdatasync per export for the whole batch; if it fails,
@@ -282,20 +364,25 @@ blockd_commit(struct blockd_nic *nic, struct blockd_reply *r, unsigned n)
 	}
 }
 
+/* Hand buffer `buf` back to netd: with a reply of len bytes, or unsent. */
 static void
-blockd_reply(struct blockd *b, struct blockd_nic *nic, struct blockd_reply *r, unsigned n)
+blockd_put(struct blockd_nic *nic, uint32_t buf, size_t len)
 {
 	struct ring_desc	 d;
-	unsigned		 i;
 
-	for (i = 0; i < n; i++) {
-		d.buf = r[i].buf;
-		d.len = r[i].len;
-		d.flags = r[i].len == 0 ? RING_F_RETURN : 0;
-		nic->owned[d.buf] = 0;
-		if (!ring_prod_put(&nic->tx, &d))
-			fatalx("tx ring of NIC %u full: ring accounting broken", nic->index);
-	}
+	d.buf = buf;
+	d.len = len;
+	d.flags = len == 0 ? RING_F_RETURN : 0;
+	nic->owned[buf] = 0;
+	if (!ring_prod_put(&nic->tx, &d))
+		fatalx("tx ring of NIC %u full: ring accounting broken", nic->index);
+	nic->tx_dirty = true;
+}
+
+static void
+blockd_publish(struct blockd_nic *nic)
+{
+	nic->tx_dirty = false;
 	if (ring_prod_publish(&nic->tx)) {
 		nic->doorbells++;
 		if (doorbell_ring(nic->tx_bell) == -1)
@@ -303,27 +390,105 @@ blockd_reply(struct blockd *b, struct blockd_nic *nic, struct blockd_reply *r, u
 	}
 }
 
-/* One batch: up to BLOCKD_BATCH requests; returns how many, -1 on a fault. */
+static void
+blockd_reply(struct blockd *b, struct blockd_nic *nic, struct blockd_reply *r, unsigned n)
+{
+	unsigned		 i;
+
+	for (i = 0; i < n; i++)
+		blockd_put(nic, r[i].buf, r[i].len);
+	blockd_publish(nic);
+}
+
+static void
+blockd_send_detached(struct blockd *b, struct blockd_nic *nic)
+{
+	nic->detach_pending = false;
+	log_debug("NIC %u detached", nic->index);
+	if (msg_send_u64(b->chan, MSG_NIC_DETACHED, "nic", nic->index) == -1)
+		fatal("channel");
+}
+
+/* The engine finished a request it had answered ENGINE_PENDING (its I/O
+ * completed, its fsync too): the reply goes out on its NIC's tx ring — in
+ * completion order, not arrival order — unless the NIC was detached since:
+ * then netd has reset (or is resetting) the ring, and the buffer is
+ * already back on its side. */
+static void
+blockd_io_done(void *arg, struct engine_io *io, size_t len)
+{
+	struct blockd		*b = arg;
+	struct blockd_nic	*nic = io->owner;
+
+	nic->inflight--;
+	if (!nic->attached || io->gen != nic->gen) {
+		if (nic->detach_pending && nic->inflight == 0)
+			blockd_send_detached(b, nic);
+		return;
+	}
+	blockd_put(nic, io->buf, len);
+	if (len != 0)
+		b->lat[io->r.x - b->exports][blockd_lat_bucket(now_ns() - io->t0)]++;
+}
+
+static void
+blockd_publish_all(struct blockd *b)
+{
+	unsigned	 i;
+
+	for (i = 0; i < b->nnics; i++)
+		if (b->nics[i].tx_dirty && b->nics[i].attached)
+			blockd_publish(&b->nics[i]);
+}
+
+static void
+blockd_on_aio(evutil_socket_t fd, short ev, void *arg)
+{
+	struct blockd	*b = arg;
+	uint64_t	 t0 = now_ns();
+
+	if (doorbell_drain(b->aio_efd) == -1)
+		fatal("io_uring eventfd");
+	while (engine_aio_reap(&b->eng) > 0)
+		;
+	blockd_publish_all(b);
+	b->busy_ns += now_ns() - t0;
+}
+
+/*
+ * One batch: up to BLOCKD_BATCH requests; returns how many, -1 on a fault.
+ * A request the engine answers at once (config, IDENTIFY, a cache hit, an
+ * error, anything on the synchronous path) is replied to with the batch,
+ * after the batch's group commit on the synchronous path; one whose I/O
+ * went to io_uring is answered by blockd_io_done() when it completes.
+ */
 static int
 blockd_batch(struct blockd *b, struct blockd_nic *nic)
 {
 	struct blockd_reply	 r[BLOCKD_BATCH];
 	struct ring_desc	 d;
-	unsigned		 n = 0;
+	unsigned		 n = 0, got = 0;
 	int			 rc = 0;
 	uint64_t		 t0 = now_ns();
 	uint8_t			*f;
+	size_t			 len;
 
 	blockd_refresh_view(nic);
-	while (n < BLOCKD_BATCH && (rc = ring_cons_get(&nic->rx, &d)) == 1) {
+	while (got < BLOCKD_BATCH && (rc = ring_cons_get(&nic->rx, &d)) == 1) {
 		/* d is our own copy: validate it once, then use only it */
 		if (!ring_desc_valid(&nic->rr, &d) || nic->owned[d.buf]) {
 			blockd_nic_fault(b, nic, "invalid or duplicate rx descriptor");
 			return -1;
 		}
 		nic->owned[d.buf] = 1;
+		got++;
+		len = blockd_execute(b, nic, &d, &r[n].sync, t0);
+		if (len == ENGINE_PENDING) {
+			nic->inflight++;
+			continue;
+		}
 		r[n].buf = d.buf;
-		r[n].len = blockd_execute(b, nic, &d, &r[n].sync);
+		r[n].len = len;
 		f = ring_frame(&nic->rr, d.buf);
 		r[n].x = r[n].len == 0 || (d.flags & RING_F_ANNOUNCE) ? NULL :
 		    engine_find(&b->eng, nic->index, (uint16_t)f[16] << 8 | f[17], f[18]);
@@ -333,15 +498,19 @@ blockd_batch(struct blockd *b, struct blockd_nic *nic)
 		blockd_nic_fault(b, nic, "rx ring head out of range");
 		return -1;
 	}
-	if (n == 0)
+	if (got == 0)
 		return 0;
 	ring_cons_release(&nic->rx);
-	nic->requests += n;
-	b->requests += n;
-	blockd_commit(nic, r, n);
-	blockd_reply(b, nic, r, n);
-	blockd_record_latency(b, r, n, now_ns() - t0);
-	return n;
+	nic->requests += got;
+	b->requests += got;
+	if ((rc = engine_aio_submit(&b->eng)) < 0)
+		fatalx("io_uring submit: %s", strerror(-rc));
+	if (n > 0) {
+		blockd_commit(nic, r, n);
+		blockd_reply(b, nic, r, n);
+		blockd_record_latency(b, r, n, now_ns() - t0);
+	}
+	return (int)got;
 }
 
 static void
@@ -376,6 +545,8 @@ blockd_send_export_stats(struct blockd *b, unsigned i)
 {
 	struct export		*x = &b->exports[i];
 	struct export_stats_msg	 m = {
+		.cache_hits = x->st.cache_hits,
+		.cache_misses = x->st.cache_misses,
 		.reads = x->st.reads,
 		.writes = x->st.writes,
 		.read_bytes = x->st.read_bytes,
@@ -428,9 +599,12 @@ blockd_attach(struct blockd *b, struct blockd_nic *nic)
 	if (nic->attached)
 		fatalx("NIC %u attached twice", nic->index);
 	/* netd reset the ring before the supervisor sent this */
+	if (nic->inflight != 0)
+		fatalx("NIC %u attached with I/O in flight", nic->index);
 	ring_cons_init(&nic->rx, nic->rr.rx, nic->rr.nbufs);
 	ring_prod_init(&nic->tx, nic->rr.tx, nic->rr.nbufs);
 	memset(nic->owned, 0, nic->rr.nbufs);
+	nic->tx_dirty = false;
 	nic->attached = true;
 	event_add(nic->ev_bell, NULL);
 	log_debug("NIC %u attached", nic->index);
@@ -442,11 +616,18 @@ blockd_detach(struct blockd *b, struct blockd_nic *nic)
 {
 	if (nic->attached) {
 		nic->attached = false;
+		nic->gen++;
 		event_del(nic->ev_bell);
 	}
-	log_debug("NIC %u detached", nic->index);
-	if (msg_send_u64(b->chan, MSG_NIC_DETACHED, "nic", nic->index) == -1)
-		fatal("channel");
+	/* I/O still in flight reads into or writes from this NIC's buffers:
+	 * netd may be restarted (and reuse them) only once it has finished */
+	if (nic->inflight > 0) {
+		log_debug("NIC %u: detaching after %u requests in flight",
+		    nic->index, nic->inflight);
+		nic->detach_pending = true;
+		return;
+	}
+	blockd_send_detached(b, nic);
 }
 
 static __attribute__((noreturn)) void
@@ -455,6 +636,19 @@ blockd_stop(struct blockd *b)
 	unsigned	 i;
 	int		 rc, status = 0;
 
+	/* requests in flight finish (their replies still go out), then every
+	 * export is flushed */
+	engine_aio_drain(&b->eng);
+	blockd_publish_all(b);
+	for (i = 0; i < b->eng.nexports; i++) {
+		struct export *x = &b->exports[i];
+
+		log_debug("%s: at exit: reads %" PRIu64 " writes %" PRIu64
+		    " fsyncs %" PRIu64 " flushes %" PRIu64 " errors %" PRIu64
+		    " cache hits %" PRIu64 " misses %" PRIu64, x->name,
+		    x->st.reads, x->st.writes, x->st.fsyncs, x->st.flushes,
+		    x->st.err_io, x->st.cache_hits, x->st.cache_misses);
+	}
 	for (i = 0; i < b->eng.nexports; i++) {
 		/* kernel-mode writes may still be in the page cache: flush them */
 		b->exports[i].sync_pending = true;
@@ -526,6 +720,44 @@ blockd_events(struct blockd *b)
 	}
 }
 
+/* io_uring for image I/O, unless every export asked for synchronous I/O or
+ * the kernel (or a sandbox around us) refuses: then the pread/pwrite path,
+ * said once in the log. */
+static void
+blockd_aio_init(struct blockd *b)
+{
+	unsigned	 i, entries = 2 * b->eng.nexports;
+	int		 rc;
+
+	b->aio_efd = -1;
+	for (i = 0; i < b->eng.nexports; i++)
+		if (!(b->exports[i].flags & EXPORT_NOURING))
+			break;
+	if (i == b->eng.nexports) {
+		log_info("synchronous I/O requested (AOEDE_NO_URING)");
+		return;
+	}
+	for (i = 0; i < b->nnics; i++)
+		entries += b->nics[i].rr.nbufs;
+	if ((b->aio_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
+		fatal("eventfd");
+	if ((rc = engine_aio_setup(&b->eng, entries, b->aio_efd)) < 0) {
+		log_warnx("io_uring unavailable (%s); using synchronous I/O",
+		    strerror(-rc));
+		close(b->aio_efd);
+		b->aio_efd = -1;
+		return;
+	}
+	b->eng.done = blockd_io_done;
+	b->eng.done_arg = b;
+	b->ev_aio = event_new(b->base, b->aio_efd, EV_READ | EV_PERSIST,
+	    blockd_on_aio, b);
+	if (b->ev_aio == NULL)
+		fatalx("event_new");
+	event_add(b->ev_aio, NULL);
+	log_debug("io_uring: %u entries", entries);
+}
+
 /* blockd's allowlist: file I/O on the fds it holds, its rings and channel.
  * No socket(), no open(): a compromised blockd reaches nothing new. */
 static void
@@ -541,6 +773,9 @@ blockd_seccomp(void)
 	sandbox_seccomp_allow(ctx, SCMP_SYS(pwritev));
 	sandbox_seccomp_allow(ctx, SCMP_SYS(fdatasync));
 	sandbox_seccomp_allow(ctx, SCMP_SYS(fsync));
+	/* io_uring_enter only: the ring was set up, restricted to file I/O on
+	 * the registered images and enabled before this filter (aio.c) */
+	sandbox_seccomp_allow(ctx, SCMP_SYS(io_uring_enter));
 	sandbox_seccomp_load(ctx);
 }
 
@@ -601,13 +836,21 @@ blockd_main(int argc, char *argv[])
 	b->eng.exports = b->exports;
 	blockd_options(b, argc, argv, &root, &uid, &gid, geoms);
 	b->chan = FD_CHANNEL;
-	for (i = 0; i < b->eng.nexports; i++)
+	for (i = 0; i < b->eng.nexports; i++) {
 		blockd_name_export(&b->exports[i], i);
+		blockd_prepare_export(&b->exports[i]);
+	}
 	for (i = 0; i < b->nnics; i++)
 		blockd_map_nic(b, i, b->eng.nexports, geoms[i]);
 	blockd_events(b);
+	blockd_aio_init(b);
 
 	lim.nofile = BLOCKD_FD_LAST(b->eng.nexports, b->nnics) + 32;
+	/* io_uring runs blocking work (fsync, buffered writes) on kernel
+	 * threads created as ours, which RLIMIT_NPROC 0 forbids (their work is
+	 * then cancelled: ECANCELED).  seccomp still denies fork and clone. */
+	if (b->eng.ring != NULL)
+		lim.nproc = BLOCKD_IO_WORKERS;
 	sandbox_drop(root, uid, gid, b->parent, &lim);
 	blockd_seccomp();
 

@@ -17,6 +17,7 @@
 #define BLOCKD_MAX_EXPORTS	256
 #define BLOCKD_MAX_NICS		EXPORT_MAX_NICS
 #define BLOCKD_BATCH		64	/* requests per group commit */
+#define BLOCKD_IO_WORKERS	64	/* RLIMIT_NPROC: io_uring's kernel workers */
 #define BLOCKD_LAT_BUCKETS	32	/* log2 µs: bucket i holds [2^i, 2^(i+1)) µs */
 
 struct blockd;
@@ -33,6 +34,14 @@ struct blockd_nic {
 	struct nic_view		 view;
 	struct event		*ev_bell;
 	uint64_t		 requests, bad_desc, doorbells;
+	/* asynchronous I/O: one slot per buffer, the requests still in the
+	 * engine, and a generation that detaching bumps so that a late
+	 * completion never reaches a ring netd has reset */
+	struct engine_io	*ios;
+	unsigned		 inflight;
+	uint32_t		 gen;
+	bool			 detach_pending;	/* answer nic-detached when inflight is 0 */
+	bool			 tx_dirty;		/* replies put, not yet published */
 };
 
 struct blockd {
@@ -43,7 +52,8 @@ struct blockd {
 	struct blockd_nic	 nics[BLOCKD_MAX_NICS];
 	unsigned		 nnics;
 	struct event_base	*base;
-	struct event		*ev_chan, *ev_stats;
+	struct event		*ev_chan, *ev_stats, *ev_aio;
+	int			 aio_efd;		/* io_uring completions; -1: none */
 	uint64_t		 loops, busy_ns, requests;
 	/* service time per export: dequeued to answered (batch and commit included) */
 	uint64_t		 lat[BLOCKD_MAX_EXPORTS][BLOCKD_LAT_BUCKETS];

@@ -107,9 +107,9 @@ engine_badcmd(struct engine_req *r)
 	return engine_reply_error(r, AOE_HDR_LEN, AOE_ERR_BADCMD);
 }
 
-size_t
-engine_handle_export(struct export *x, const struct nic_view *nic,
-    uint8_t *frame, size_t len, size_t cap, struct export **sync_export)
+static size_t
+engine_run(struct export *x, const struct nic_view *nic, uint8_t *frame,
+    size_t len, size_t cap, struct export **sync_export, struct engine_io *io)
 {
 	struct export	*dummy = NULL;
 	struct engine_req r;
@@ -130,6 +130,7 @@ engine_handle_export(struct export *x, const struct nic_view *nic,
 	r.len = len;
 	r.cap = cap;
 	r.sync_export = sync_export;
+	r.io = io;
 
 	/* While the mask list is non-empty only listed hosts exist for this
 	 * export, config queries included (PROTOCOL.md §1.5). */
@@ -146,11 +147,19 @@ engine_handle_export(struct export *x, const struct nic_view *nic,
 }
 
 size_t
-engine_handle(struct engine *e, const struct nic_view *nic, uint8_t *frame,
-    size_t len, size_t cap, struct export **sync_export)
+engine_handle_export(struct export *x, const struct nic_view *nic,
+    uint8_t *frame, size_t len, size_t cap, struct export **sync_export)
+{
+	return engine_run(x, nic, frame, len, cap, sync_export, NULL);
+}
+
+size_t
+engine_handle_io(struct engine *e, const struct nic_view *nic, uint8_t *frame,
+    size_t len, size_t cap, struct export **sync_export, struct engine_io *io)
 {
 	struct aoe_hdr	 h;
 	struct export	*x;
+	size_t		 rc;
 
 	if (sync_export != NULL)
 		*sync_export = NULL;
@@ -159,7 +168,21 @@ engine_handle(struct engine *e, const struct nic_view *nic, uint8_t *frame,
 		return 0;
 	if ((x = engine_find(e, nic->index, h.major, h.minor)) == NULL)
 		return 0;
-	return engine_handle_export(x, nic, frame, len, cap, sync_export);
+	if (io != NULL && (e->ring == NULL || (x->flags & EXPORT_NOURING)))
+		io = NULL;
+	if (io != NULL)
+		io->e = e;
+	rc = engine_run(x, nic, frame, len, cap, sync_export, io);
+	if (rc == ENGINE_PENDING)
+		e->pending++;
+	return rc;
+}
+
+size_t
+engine_handle(struct engine *e, const struct nic_view *nic, uint8_t *frame,
+    size_t len, size_t cap, struct export **sync_export)
+{
+	return engine_handle_io(e, nic, frame, len, cap, sync_export, NULL);
 }
 
 /* fdatasync with EINTR retried; failure stays visible: counted, logged,
@@ -177,6 +200,8 @@ export_fdatasync(struct export *x)
 		rc = -errno;
 		x->st.err_io++;
 		log_warnx("%s: fdatasync: %s", x->name, strerror(-rc));
+		if (x->cache != NULL)
+			cache_clear(x->cache);
 		return rc;
 	}
 	x->sync_pending = false;

@@ -9,11 +9,15 @@
 #ifndef AOEDE_BLOCKD_ENGINE_H
 #define AOEDE_BLOCKD_ENGINE_H
 
+#include <sys/queue.h>
+#include <sys/uio.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "aoe.h"
+#include "cache.h"
 
 #define ENGINE_FW_VERSION	0x0001	/* Query Config Firmware Version */
 #define EXPORT_MAX_MASKS	32	/* as vblade */
@@ -26,6 +30,15 @@
 #define EXPORT_KERNEL		0x04	/* durability "kernel": acknowledge once
 					 * pwrite returned; default ("sync")
 					 * acknowledges after fdatasync */
+#define EXPORT_NOURING		0x08	/* synchronous I/O even when io_uring
+					 * works (AOEDE_NO_URING; tests) */
+
+/* engine_handle() result: the request's I/O is in flight (io_uring); its
+ * reply comes later through engine->done. */
+#define ENGINE_PENDING		((size_t)-1)
+/* group commit: at most this many completed writes wait for an fsync
+ * while more writes of the export are still in flight */
+#define ENGINE_COMMIT_MAX	64
 
 struct export_stats {
 	uint64_t	reads, writes;		/* ATA commands */
@@ -41,6 +54,32 @@ struct export_stats {
 	uint64_t	err_unsupported;	/* ABRT for an unknown ATA command */
 	uint64_t	err_reserved;		/* AoE error 6 answers */
 	uint64_t	dropped_mask;		/* frames from a MAC not on the mask list */
+	uint64_t	cache_hits, cache_misses;	/* reads served from / past the cache */
+};
+
+struct engine_io;
+TAILQ_HEAD(engine_ioq, engine_io);
+
+/* user_data of an io_uring operation points at one of these first members */
+enum engine_ud { ENGINE_UD_REQ = 1, ENGINE_UD_FSYNC };
+
+struct export;
+
+/* the user_data of an export's fsync */
+struct engine_fsync {
+	uint8_t		 ud;		/* ENGINE_UD_FSYNC */
+	struct export	*x;
+};
+
+/* An export's io_uring group commit (sync mode) and FLUSH barriers. */
+struct export_aio {
+	struct engine_ioq inflight;	/* writes submitted, by seq */
+	struct engine_ioq waiting;	/* completed writes, flushes: need an fsync */
+	struct engine_ioq covered;	/* what the fsync in flight answers */
+	unsigned	 nwait_writes;
+	uint64_t	 next_seq;
+	bool		 fsync_busy;
+	struct engine_fsync fsync_op;
 };
 
 struct export {
@@ -51,6 +90,10 @@ struct export {
 	uint64_t	 offset;	/* bytes into fd where sector 0 lies */
 	uint64_t	 sectors;	/* size in 512-byte sectors */
 	unsigned	 flags;		/* EXPORT_* */
+	unsigned	 lbsize;	/* logical block size of the image (O_DIRECT) */
+	uint64_t	 cache_bytes;	/* requested cache size, 0 = off */
+	struct cache	*cache;		/* NULL: no cache */
+	int		 fixed;		/* io_uring registered-file index */
 	uint64_t	 nic_mask;	/* bit n: served on NIC n */
 	uint16_t	 bufcnt;	/* advertised Buffer Count (≥ 2) */
 	char		 serial[21];	/* IDENTIFY words 10–19 */
@@ -66,6 +109,7 @@ struct export {
 
 	/* group commit: writes since the last fdatasync */
 	bool		 sync_pending;
+	struct export_aio aio;
 
 	struct export_stats st;
 };
@@ -78,9 +122,61 @@ struct nic_view {
 	unsigned	 max_sectors;	/* min((mtu − 36)/512, buffer capacity/512, 255) */
 };
 
+/* What engine_req keeps of a request across its asynchronous I/O. */
+struct engine_req {
+	const struct nic_view	*nic;
+	struct export		*x;
+	struct aoe_hdr		 hdr;		/* the request's header */
+	uint8_t			*frame;
+	size_t			 len;		/* request length */
+	size_t			 cap;		/* buffer capacity */
+	struct export		**sync_export;	/* never NULL */
+	struct engine_io	*io;		/* NULL: synchronous I/O */
+};
+
+enum engine_io_op { ENGINE_IO_READ = 1, ENGINE_IO_WRITE, ENGINE_IO_FLUSH };
+
+/*
+ * One request whose I/O goes through io_uring.  The caller owns an array of
+ * these (one per ring buffer: a buffer carries one request at a time) and
+ * fills in owner/buf/gen; the engine fills in the rest.
+ */
+struct engine_io {
+	uint8_t			 ud;		/* ENGINE_UD_REQ */
+	uint8_t			 op;		/* ENGINE_IO_* */
+	struct engine		*e;
+	struct engine_req	 r;
+	struct export		*sync_dummy;
+	struct aoe_ata		 a;
+	uint64_t		 lba, off;	/* first sector; its byte offset in the fd */
+	size_t			 n, done;	/* bytes, bytes transferred so far */
+	uint64_t		 seq;		/* write: its number; flush: its barrier */
+	/* a cache fill: the read goes to cache blocks, then to the reply */
+	struct iovec		 iov[CACHE_FILL_MAX];
+	struct iovec		 qiov[CACHE_FILL_MAX];	/* what is left of iov */
+	int32_t			 slots[CACHE_FILL_MAX];
+	unsigned		 nfill;
+	uint64_t		 fill_first;
+	TAILQ_ENTRY(engine_io)	 link;		/* in one export_aio queue */
+	/* the caller's */
+	void			*owner;
+	uint32_t		 buf, gen;
+	uint64_t		 t0;
+};
+
+struct io_uring;
+
 struct engine {
 	struct export	*exports;
 	unsigned	 nexports;
+	/* asynchronous I/O (aio.c); ring NULL: everything synchronous */
+	struct io_uring	*ring;
+	unsigned	 pending;	/* requests answered ENGINE_PENDING, not done */
+	unsigned	 fsyncs_busy;
+	/* a request that was ENGINE_PENDING is done: send `len` bytes (0:
+	 * nothing) from its buffer */
+	void		(*done)(void *arg, struct engine_io *io, size_t len);
+	void		*done_arg;
 };
 
 /*
@@ -96,6 +192,36 @@ struct engine {
  */
 size_t	engine_handle(struct engine *e, const struct nic_view *nic,
 	    uint8_t *frame, size_t len, size_t cap, struct export **sync_export);
+
+/* engine_handle() that may do its I/O through io_uring: with e->ring set and
+ * an export without EXPORT_NOURING, a read, write or flush may return
+ * ENGINE_PENDING; its reply then comes through e->done (io must stay put). */
+size_t	engine_handle_io(struct engine *e, const struct nic_view *nic,
+	    uint8_t *frame, size_t len, size_t cap, struct export **sync_export,
+	    struct engine_io *io);
+
+/*
+ * aio.c: io_uring set-up.  The ring is created disabled, the exports' fds
+ * are registered as its only files, the ring is restricted to READ, WRITE,
+ * READV, WRITEV and FSYNC on those registered files only, then enabled:
+ * seccomp cannot see io_uring operations, so this is their allowlist.  With
+ * efd ≥ 0 every completion also signals that eventfd.  0 or -errno (the
+ * caller then keeps the synchronous path).
+ */
+int	engine_aio_setup(struct engine *e, unsigned entries, int efd);
+void	engine_aio_teardown(struct engine *e);
+/* Submit what is queued; 0 or -errno. */
+int	engine_aio_submit(struct engine *e);
+/* Handle every completion there is, start the fsyncs group commit needs,
+ * submit; returns the number of completions handled. */
+unsigned engine_aio_reap(struct engine *e);
+/* Block until every pending request is done (stop). */
+void	engine_aio_drain(struct engine *e);
+/* One completion: `ud` is the CQE's user_data, `res` its result (tests
+ * call this with injected results). */
+void	engine_aio_complete(struct engine *e, void *ud, int res);
+/* Start an fsync for every export whose waiting writes/flushes need one. */
+void	engine_aio_commit(struct engine *e);
 
 /* fdatasync the export if writes are pending; 0 or -errno.  Counts fsyncs. */
 int	export_sync(struct export *x);

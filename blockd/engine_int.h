@@ -11,18 +11,6 @@
 
 #define ENGINE_MAC_STRLEN	18	/* "aa:bb:cc:dd:ee:ff" + NUL */
 
-/* One request in flight through the engine: the frame, the export it
- * addresses and the NIC it came in on. */
-struct engine_req {
-	const struct nic_view	*nic;
-	struct export		*x;
-	struct aoe_hdr		 hdr;		/* the request's header */
-	uint8_t			*frame;
-	size_t			 len;		/* request length */
-	size_t			 cap;		/* buffer capacity */
-	struct export		**sync_export;	/* never NULL */
-};
-
 /*
  * Finish a reply of `len` bytes (the argument already built in frame):
  * response header with the export's address and `error` (0: none), padded
@@ -60,6 +48,18 @@ int	export_flush(struct export *x);
 
 /* ata.c: command 0 */
 size_t	ata_handle(struct engine_req *r);
+/* ata.c: the read or write of io finished with `res` (bytes or -errno):
+ * the reply length, or ENGINE_PENDING (more I/O, or waiting for an fsync) */
+size_t	ata_io_done(struct engine *e, struct engine_io *io, int res);
+/* ata.c: the fsync covering io (a write or a flush) finished with res */
+size_t	ata_io_synced(struct engine_io *io, int res);
+
+/* aio.c: queue io's read/write (io->off + io->done, the rest of io->n) or
+ * its cache fill; 0 or -errno */
+int	aio_queue_rw(struct engine *e, struct engine_io *io);
+/* aio.c: a write is in flight / a flush waits for its barrier */
+void	aio_write_started(struct engine_io *io);
+void	aio_flush_wait(struct engine_io *io);
 
 /* aoecmd.c: commands 1, 2 and 3 */
 size_t	aoecmd_cfg(struct engine_req *r);

@@ -20,6 +20,9 @@
 struct sandbox_limits {
 	rlim_t	nofile;		/* RLIMIT_NOFILE: every fd the process may hold */
 	rlim_t	fsize;		/* RLIMIT_FSIZE: RLIM_INFINITY for blockd, 0 for netd */
+	rlim_t	nproc;		/* RLIMIT_NPROC: 0 (no fork), or room for the kernel's
+				 * io_uring worker threads (blockd; fork stays
+				 * denied by seccomp) */
 };
 
 /* chroot(root), drop to uid/gid, clear capabilities (bounding set too),
