@@ -13,10 +13,13 @@ bench() {	# IFACE MAC SEED FIRST COUNT ARGS...  (runs in the background)
 	    -n "$b_count" "$@" > "$WORK/bench.$b_seed" 2>&1 &
 }
 
+SEED=100
+
 # two initiators (two source MACs) write and verify disjoint halves at once
 two_initiators() {	# IF_A IF_B ARGS...
 	ifa=$1; ifb=$2; shift 2
-	seed=$(( $(date +%s) % 100000 ))
+	SEED=$((SEED + 2))	# new data every round, so stale data cannot pass
+	seed=$SEED
 	bench "$ifa" 02:00:00:00:00:0a "$seed" 0 "$HALF" "$@" writeverify
 	pa=$!
 	bench "$ifb" 02:00:00:00:00:0b "$((seed + 1))" "$HALF" "$HALF" "$@" writeverify
@@ -27,7 +30,11 @@ two_initiators() {	# IF_A IF_B ARGS...
 		cat "$WORK/bench.$seed" "$WORK/bench.$((seed + 1))"
 		fail "writeverify $* failed"
 	fi
-	# each half still holds its own pattern (no cross-talk between initiators)
+	# each half still holds its own pattern (no cross-talk between
+	# initiators) — where the round wrote every sector, i.e. not with -r
+	case " $* " in
+	*" -r "*) echo "ok: two initiators, $*"; return ;;
+	esac
 	ini "$B/aoebench" -i "$ifa" -s 7 -l 3 -p "$seed" -o 0 -n "$HALF" -q 16 -b 65536 verify \
 	    > "$WORK/v" 2>&1 || { cat "$WORK/v"; fail "re-verify of the first half"; }
 	ini "$B/aoebench" -i "$ifb" -s 7 -l 3 -p "$((seed + 1))" -o "$HALF" -n "$HALF" -q 16 \
