@@ -26,7 +26,7 @@ FUZZ_SECONDS	?= 60
 FUZZ_RUNS	?= 2000000
 V		?=
 
-PKGS		:= libevent msgpack libsystemd liburing libseccomp
+PKGS		:= libevent msgpack libsystemd liburing libseccomp inih
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS	:= $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -104,7 +104,8 @@ $(B)/aoede-netd: $(B)/obj/netd/main.o $(LIB_NETD) $(LIB_PROTO)
 $(B)/aoede-blockd: $(B)/obj/blockd/main.o $(LIB_BLOCKD) $(LIB_PROTO)
 $(B)/aoectl: $(B)/obj/ctl/main.o $(LIB_CTL) $(LIB_PROTO)
 $(B)/aoebench: $(B)/obj/aoebench/main.o $(LIB_BENCH) $(LIB_PROTO)
-$(PROGS):
+$(B)/aoe-reflector: $(B)/obj/bench/reflector.o $(LIB_PROTO)
+$(PROGS) $(B)/aoe-reflector:
 	$(if $(V),,@echo "  LD      $@";)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # unit tests: tests/unit/test_<folder>_<unit>.c links that folder's library
@@ -144,6 +145,12 @@ fuzz-check: deps fuzz-build
 
 fuzz: deps fuzz-build
 	@tests/lib/run-fuzz.sh seconds $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+# --- benchmarks (not in make check) ---------------------------------
+# BENCH_QUICK=1 for a short matrix, BENCH_DISK=1 for images on disk; see
+# bench/run.sh for the other BENCH_* knobs and docs/performance.md
+bench: deps all users $(B)/aoe-reflector
+	@AOEDE_BUILD=$(B) sh bench/run.sh
 
 # --- the whole test suite ---------------------------------------------
 integration: all users

@@ -30,6 +30,8 @@ struct bench_opts {
 	uint64_t	 count;		/* -n, 0: to the end of the export */
 	uint64_t	 seed;
 	int		 random;
+	int		 fixed_data;	/* -f: write data filled once per slot */
+	int		 cpu;		/* -x: pin to this CPU, -1: do not */
 	double		 seconds;	/* -t, 0: one pass */
 	int		 have_mac;
 	uint8_t		 mac[6];	/* -M */

@@ -193,12 +193,13 @@ io_build(struct io_engine *e, struct io_frame *f, unsigned slot)
 		a.aflags |= AOE_AFLAG_WRITE;
 	aoe_ata_encode(f->buf, &a);
 	f->len = AOE_ATA_HDR_LEN;
-	if (w) {
+	if (w && !e->o->fixed_data) {
 		for (i = 0; i < f->nsect; i++)
 			pattern_fill(f->buf + AOE_ATA_HDR_LEN + i * SECTOR_SIZE,
 			    e->o->seed, f->lba + i);
-		f->len += f->nsect * SECTOR_SIZE;
 	}
+	if (w)
+		f->len += f->nsect * SECTOR_SIZE;
 	f->len = aoe_pad(f->buf, f->len, cap);
 }
 
@@ -495,6 +496,16 @@ io_timeouts(struct io_engine *e, uint64_t now)
 }
 
 static void
+io_fill_fixed(struct io_engine *e, struct io_frame *f, unsigned slot)
+{
+	unsigned	 i;
+
+	for (i = 0; i < e->fsect; i++)
+		pattern_fill(f->buf + AOE_ATA_HDR_LEN + i * SECTOR_SIZE,
+		    e->o->seed, (uint64_t)slot * e->fsect + i);
+}
+
+static void
 io_setup(struct io_engine *e, struct pkt *p, const struct bench_opts *o,
     const struct target *t)
 {
@@ -521,6 +532,11 @@ io_setup(struct io_engine *e, struct pkt *p, const struct bench_opts *o,
 			fatal("calloc");
 		/* lowest slot on top: slots are reused in a stable order */
 		e->freeslots[e->nfree++] = e->nslots - 1 - i;
+		/* -f: the pattern of some other LBA, written once: what lands
+		 * on the target cannot be verified, but the initiator no
+		 * longer spends most of its CPU time making data */
+		if (o->fixed_data && e->kind == IO_WRITE)
+			io_fill_fixed(e, &e->frames[i], i);
 	}
 	memset(&e->hdr, 0, sizeof(e->hdr));
 	memcpy(e->hdr.dst, t->mac, 6);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,9 @@ static const char main_usage_text[] =
     "  -n SECTORS        sectors in the region (default: to the end of the export)\n"
     "  -p SEED           pattern seed (default 1)\n"
     "  -r                random offsets (default sequential)\n"
+    "  -f                write: fill each frame buffer once, not per request\n"
+    "                    (the data cannot be verified; for throughput runs)\n"
+    "  -x CPU            pin aoebench to this CPU\n"
     "  -t SECONDS        timed run: repeat over the region until the time is up\n"
     "  -M MAC            source MAC to send from (default: the interface's own)\n"
     "  -w MS             first retransmission timeout (default 200; backoff to 2 s)\n"
@@ -98,6 +102,21 @@ main_defaults(struct bench_opts *o)
 	o->rto_ms = 200;
 	o->deadline_s = 60;
 	o->listen_s = 1;
+	o->cpu = -1;
+}
+
+/* -x: one CPU for the whole run, so latency does not include migrations. */
+static void
+main_pin(int cpu)
+{
+	cpu_set_t	 set;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) == -1)
+		fatal("-x %d: sched_setaffinity", cpu);
 }
 
 /* Parse the options; returns the command. */
@@ -108,7 +127,7 @@ main_options(int argc, char **argv, struct bench_opts *o)
 	unsigned	 i;
 
 	main_defaults(o);
-	while ((ch = getopt(argc, argv, "b:D:hi:jl:M:n:o:p:q:rs:t:T:vw:W:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:D:fhi:jl:M:n:o:p:q:rs:t:T:vw:W:x:")) != -1) {
 		switch (ch) {
 		case 'b':
 			o->iosize = main_number(ch, optarg, SECTOR_SIZE,
@@ -119,6 +138,9 @@ main_options(int argc, char **argv, struct bench_opts *o)
 			break;
 		case 'D':
 			o->deadline_s = main_number(ch, optarg, 1, 86400);
+			break;
+		case 'f':
+			o->fixed_data = 1;
 			break;
 		case 'h':
 			fputs(main_usage_text, stdout);
@@ -175,6 +197,9 @@ main_options(int argc, char **argv, struct bench_opts *o)
 			break;
 		case 'W':
 			o->window = main_number(ch, optarg, 1, 1024);
+			break;
+		case 'x':
+			o->cpu = main_number(ch, optarg, 0, CPU_SETSIZE - 1);
 			break;
 		default:
 			main_usage_error("unknown option");
@@ -263,6 +288,7 @@ main(int argc, char **argv)
 
 	cmd = main_options(argc, argv, &o);
 	log_init("aoebench", o.verbose);
+	main_pin(o.cpu);
 	pkt_open(&p, o.ifname, o.have_mac ? o.mac : NULL);
 
 	if (cmd == CMD_DISCOVER) {
