@@ -329,14 +329,20 @@ netd_receive_batch(struct netd *n)
 static void
 netd_receive(struct netd *n)
 {
-	int	 total = 0, got;
+	int		 total = 0, got;
+	unsigned	 want;
 
 	while (n->state == NETD_RUNNING && n->nfree > 0 && total < NETD_RX_BUDGET) {
+		want = n->nfree < NETD_BATCH ? n->nfree : NETD_BATCH;
 		if ((got = netd_receive_batch(n)) <= 0)
 			break;
 		total += got;
 		/* publish per batch: blockd starts on it while we read more */
 		netd_publish_rx(n);
+		/* a short batch emptied the socket: another call would only
+		 * say EAGAIN (one system call per wake-up saved) */
+		if ((unsigned)got < want)
+			break;
 	}
 	if (n->nfree == 0 && n->state == NETD_RUNNING) {
 		n->st.ring_full++;
