@@ -16,6 +16,7 @@ LIBEXECDIR	?= $(PREFIX)/libexec/aoede
 MANDIR		?= $(PREFIX)/share/man
 UNITDIR		?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR	?= $(PREFIX)/lib/sysusers.d
+DOCDIR		?= $(PREFIX)/share/doc/aoede
 DESTDIR		?=
 
 B		?= build
@@ -183,6 +184,9 @@ install: all
 	install -m 0644 units/aoede.service units/aoede.socket $(DESTDIR)$(UNITDIR)/
 	install -m 0644 units/aoede.sysusers $(DESTDIR)$(SYSUSERSDIR)/aoede.conf
 	install -m 0644 $(wildcard docs/*.8) $(DESTDIR)$(MANDIR)/man8/
+	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR)/examples
+	install -m 0644 $(wildcard docs/*.5) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(wildcard examples/*.conf) $(DESTDIR)$(DOCDIR)/examples/
 	@if [ -z "$(DESTDIR)" ]; then tests/lib/users.sh; fi
 
 uninstall:
@@ -191,6 +195,8 @@ uninstall:
 	rm -f $(DESTDIR)$(SYSUSERSDIR)/aoede.conf
 	rm -f $(DESTDIR)$(UNITDIR)/aoede.service $(DESTDIR)$(UNITDIR)/aoede.socket
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(wildcard docs/*.8)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(wildcard docs/*.5)))
+	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:
 	rm -rf build

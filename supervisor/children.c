@@ -39,6 +39,7 @@
 #define CHILD_MAX_FDS		(4 + SUP_MAX_EXPORTS + 3 * SUP_MAX_NICS)
 #define CHILD_QUICK_DEATH_NS	(10ull * 1000000000)	/* died sooner: a crash loop */
 #define CHILD_MAX_DELAY_MS	30000
+#define EXPORT_MASKS_LEN	(SUP_MAX_MASKS * MAC_STRLEN + 8)
 
 static void	child_on_chan(evutil_socket_t, short, void *);
 static void	child_on_restart(evutil_socket_t, short, void *);
@@ -66,9 +67,8 @@ child_init(struct sup *s, struct child *c, enum child_role role, unsigned nic)
 /* --- argv and fds of each role ----------------------------------------- */
 
 struct child_args {
-	char	*argv[CHILD_MAX_ARGS];
+	char	*argv[CHILD_MAX_ARGS];	/* allocated; args_free() */
 	int	 argc;
-	char	 strs[CHILD_MAX_ARGS][128];
 	int	 fds[CHILD_MAX_FDS];	/* fds[i] goes to fd 3 + i */
 	int	 nfds;
 };
@@ -85,17 +85,27 @@ args_add(struct child_args *a, const char *fmt, ...)
 	if (a->argc == CHILD_MAX_ARGS - 1)
 		fatalx("child command line too long");
 	va_start(ap, fmt);
-	vsnprintf(a->strs[a->argc], sizeof(a->strs[0]), fmt, ap);
+	if (vasprintf(&a->argv[a->argc], fmt, ap) == -1)
+		fatal("vasprintf");
 	va_end(ap);
-	a->argv[a->argc] = a->strs[a->argc];
 	a->argv[++a->argc] = NULL;
+}
+
+static void
+args_free(struct child_args *a)
+{
+	int	 i;
+
+	for (i = 0; i < a->argc; i++)
+		free(a->argv[i]);
+	a->argc = 0;
 }
 
 static void
 netd_args(struct sup *s, unsigned n, int chan, struct child_args *a)
 {
 	struct sup_nic	*nic = &s->nics[n];
-	char		 list[128 * 8] = "";
+	char		 list[16 * SUP_MAX_EXPORTS] = "";	/* "65534.254," each */
 	size_t		 off = 0;
 	unsigned	 i;
 
@@ -130,27 +140,29 @@ netd_args(struct sup *s, unsigned n, int chan, struct child_args *a)
 static void
 blockd_export_arg(const struct sup_export *x, struct child_args *a)
 {
-	char		 spec[128], mac[MAC_STRLEN];
+	char		 spec[256 + EXPORT_MASKS_LEN], mac[MAC_STRLEN];
 	size_t		 off;
 	unsigned	 i;
 
+	/* AOEDE_NO_URING in the supervisor's environment: blockd uses its
+	 * synchronous I/O path (children get an empty environment) */
 	off = snprintf(spec, sizeof(spec),
-	    "shelf=%u,slot=%u,sectors=%ju,offset=%ju,nics=%ju,bufcnt=%u%s%s%s",
+	    "shelf=%u,slot=%u,sectors=%ju,offset=%ju,nics=%ju,bufcnt=%u%s%s%s%s",
 	    x->shelf, x->slot, (uintmax_t)x->sectors, (uintmax_t)x->offset * 512,
 	    (uintmax_t)x->nic_mask, x->bufcnt,
 	    (x->flags & SUP_EXPORT_RDONLY) ? ",ro" : "",
 	    (x->flags & SUP_EXPORT_DIRECT) ? ",direct" : "",
-	    (x->flags & SUP_EXPORT_KERNEL) ? ",kernel" : "");
-	args_add(a, "-x");
-	args_add(a, "%s", spec);
-	/* the mask list goes in its own argument: it can be long */
-	if (x->nmasks == 0)
-		return;
-	a->argc--;
-	a->argv[a->argc] = NULL;
-	for (i = 0; i < x->nmasks && off < sizeof(a->strs[0]) - 20; i++)
+	    (x->flags & SUP_EXPORT_KERNEL) ? ",kernel" : "",
+	    getenv("AOEDE_NO_URING") != NULL ? ",nouring" : "");
+	if (x->cache_bytes != 0)
+		off += snprintf(spec + off, sizeof(spec) - off, ",cache=%ju",
+		    (uintmax_t)x->cache_bytes);
+	for (i = 0; i < x->nmasks; i++)
 		off += snprintf(spec + off, sizeof(spec) - off, "%s%s",
 		    i ? "+" : ",masks=", mac_format(x->masks[i], mac));
+	if (off >= sizeof(spec))
+		fatalx("export e%u.%u: blockd's argument is too long", x->shelf, x->slot);
+	args_add(a, "-x");
 	args_add(a, "%s", spec);
 }
 
@@ -230,6 +242,7 @@ child_spawn(struct child *c)
 	case 0:
 		child_exec(&a, parent);
 	}
+	args_free(&a);
 	close(sv[1]);
 	c->chan = sv[0];
 	if (fcntl(c->chan, F_SETFL, O_NONBLOCK) == -1)

@@ -1,27 +1,39 @@
 /*
- * The vblade-compatible command line:
+ * The command line: a configuration file (aoede.conf(5)), or vblade's
+ * one-export form.
  *
- *   aoede [-b bufcnt] [-o offset] [-l length] [-d] [-s] [-w] [-r]
- *         [-m mac[,mac...]] [-S control-socket] [-U netd-user:blockd-user] [-v]
+ *   aoede [-n] [-v] [-c config-file] [-S control-socket] [-U netd-user:blockd-user]
+ *   aoede [-n] [-b bufcnt] [-o offset] [-l length] [-d] [-s] [-w] [-r]
+ *         [-C cache-MiB] [-m mac[,mac...]] [-S control-socket]
+ *         [-U netd-user:blockd-user] [-v]
  *         shelf slot netif [netif ...] file
  *
- * Every mistake is one clear line and exit status 1 (2 for usage).
+ * Without positional arguments the configuration is CONF_DEFAULT_FILE;
+ * -S and -U override the file.  -n checks the configuration against this
+ * host (interfaces, users, groups, images) and exits; -nv also prints it in
+ * canonical form.  Every mistake is one clear line and exit status 1 (2 for
+ * usage).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "log.h"
 #include "supervisor.h"
 #include "util.h"
+
+#define SUP_DEFAULT_CACHE_MIB	64u	/* with -d and no -C */
 
 static __attribute__((noreturn)) void
 sup_usage(void)
 {
 	fprintf(stderr,
-	    "usage: aoede [-b bufcnt] [-o offset] [-l length] [-d] [-s] [-w] [-r]\n"
-	    "             [-m mac[,mac...]] [-S control-socket] [-U netd-user:blockd-user]\n"
+	    "usage: aoede [-n] [-v] [-c config-file] [-S control-socket] [-U netd-user:blockd-user]\n"
+	    "       aoede [-n] [-b bufcnt] [-o offset] [-l length] [-d] [-s] [-w] [-r]\n"
+	    "             [-C cache-MiB (default 0; 64 with -d)] [-m mac[,mac...]]\n"
+	    "             [-S control-socket] [-U netd-user:blockd-user]\n"
 	    "             [-v] shelf slot netif [netif ...] file\n");
 	exit(2);
 }
@@ -82,18 +94,57 @@ sup_add_nic(struct sup *s, const char *name)
 	strcpy(s->nics[s->nnics++].name, name);
 }
 
+/* The kernel filter of every NIC must fit (SUP_BPF_MAX instructions). */
+static void
+sup_check_filters(const struct conf *c, struct sup *s)
+{
+	static struct sock_filter	 prog[SUP_BPF_MAX];
+	unsigned			 i;
+
+	for (i = 0; i < s->nnics; i++)
+		if (sup_bpf_build(s, i, prog, SUP_BPF_MAX) < 0)
+			fatalx("%snic %s: too many exports for one kernel filter",
+			    conf_where_line(c->nics[i].line), s->nics[i].name);
+}
+
+/*
+ * Both forms end here: check the configuration against this host, and for
+ * -n open the images (as a start would), print and exit.
+ */
+static void
+sup_finish_config(struct conf *c, struct sup *s, bool check_only)
+{
+	if (conf_check_host(c) == -1)
+		fatalx("%s", c->err);
+	conf_apply(c, s);
+	sup_check_filters(c, s);
+	if (!check_only)
+		return;
+	sup_open_images(s);
+	if (s->verbose)
+		conf_print(c, stdout);
+	if (fflush(stdout) == EOF)
+		fatal("stdout");
+	exit(0);
+}
+
 int
 sup_parse_args(struct sup *s, int argc, char *argv[])
 {
+	static struct conf	 conf;
 	struct sup_export	*x = &s->exports[0];
-	int			 ch, i;
+	const char		*file = NULL, *control = NULL, *users = NULL;
+	int			 ch, i, export_opt = 0;
+	bool			 check_only = false, cache_set = false;
 
 	memset(x, 0, sizeof(*x));
 	x->bufcnt = SUP_DEFAULT_BUFCNT;
 	s->control_path = SUP_DEFAULT_CONTROL;
 	s->netd_user = SUP_NETD_USER;
 	s->blockd_user = SUP_BLOCKD_USER;
-	while ((ch = getopt(argc, argv, "+b:o:l:dswrm:S:U:vh")) != -1) {
+	while ((ch = getopt(argc, argv, "+b:o:l:dswrC:m:c:nS:U:vh")) != -1) {
+		if (strchr("bioldswrCm", ch) != NULL && export_opt == 0)
+			export_opt = ch;
 		switch (ch) {
 		case 'b': x->bufcnt = sup_number("-b", optarg, 2, 2048); break;
 		case 'o': x->offset = sup_number("-o", optarg, 0, UINT64_MAX / 512); break;
@@ -102,15 +153,53 @@ sup_parse_args(struct sup *s, int argc, char *argv[])
 		case 's': x->flags &= ~SUP_EXPORT_KERNEL; break;	/* sync: the default */
 		case 'w': x->flags |= SUP_EXPORT_KERNEL; break;
 		case 'r': x->flags |= SUP_EXPORT_RDONLY; break;
+		case 'C':
+			/* blockd's read cache, in MiB (0 = off) */
+			x->cache_bytes = sup_number("-C", optarg, 0, 65535) << 20;
+			cache_set = true;
+			break;
 		case 'm': sup_parse_masks(x, optarg); break;
-		case 'S': s->control_path = optarg; break;
-		case 'U': sup_parse_users(s, optarg); break;
+		case 'c': file = optarg; break;
+		case 'n': check_only = true; break;
+		case 'S': control = optarg; break;
+		case 'U': users = optarg; break;
 		case 'v': s->verbose++; break;
 		default: sup_usage();
 		}
 	}
 	argc -= optind;
 	argv += optind;
+	if (control != NULL)
+		s->control_path = control;
+	if (users != NULL)
+		sup_parse_users(s, strdup(users));
+
+	if (file != NULL && argc > 0)
+		fatalx("-c %s and a command-line export (%s ...) cannot be combined",
+		    file, argv[0]);
+	if (file != NULL || argc == 0) {
+		if (file == NULL && export_opt != 0)
+			sup_usage();
+		if (file == NULL)
+			file = CONF_DEFAULT_FILE;
+		if (export_opt != 0)
+			fatalx("-%c is for a command-line export; with -c set it in %s",
+			    export_opt, file);
+		conf_init(&conf);
+		if (conf_parse_file(&conf, file) == -1)
+			fatalx("%s", conf.err);
+		/* the command line wins over the file */
+		if (control != NULL)
+			snprintf(conf.control_socket, sizeof(conf.control_socket), "%s", control);
+		if (users != NULL) {
+			snprintf(conf.netd_user, sizeof(conf.netd_user), "%s", s->netd_user);
+			snprintf(conf.blockd_user, sizeof(conf.blockd_user), "%s", s->blockd_user);
+			conf.global_key_line[3] = conf.global_key_line[4] = 0;
+		}
+		sup_finish_config(&conf, s, check_only);
+		return 0;
+	}
+
 	if (argc < 4)
 		sup_usage();
 	x->shelf = sup_number("shelf", argv[0], 0, 0xfffe);
@@ -122,6 +211,11 @@ sup_parse_args(struct sup *s, int argc, char *argv[])
 	if (strlen(argv[argc - 1]) >= sizeof(x->path))
 		fatalx("image path too long");
 	strcpy(x->path, argv[argc - 1]);
+	x->fd = -1;
+	if ((x->flags & SUP_EXPORT_DIRECT) && !cache_set)
+		x->cache_bytes = (uint64_t)SUP_DEFAULT_CACHE_MIB << 20;
 	s->nexports = 1;
+	conf_from_sup(&conf, s);
+	sup_finish_config(&conf, s, check_only);
 	return 0;
 }

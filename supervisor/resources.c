@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "aoe.h"
+#include "config.h"
 #include "log.h"
 #include "ring.h"
 #include "sandbox.h"
@@ -238,19 +239,26 @@ sup_pow2_at_least(uint32_t v)
 }
 
 /* Buffers big enough for a 9000-byte MTU even on a 1500 NIC, so an MTU
- * raised at run time needs no new region. */
+ * raised at run time needs no new region.  Enough of them that every
+ * export on the NIC can have its advertised Buffer Count in flight from two
+ * initiators at once (and at least four times the largest one), so the
+ * Buffer Count holds; back-pressure covers the rest. */
 static void
 sup_ring_geometry(struct sup *s, struct sup_nic *nic)
 {
 	uint32_t	 mtu = nic->mtu > 9000 ? nic->mtu : 9000;
-	uint32_t	 bufcnt = 2;
+	uint32_t	 most = 2, total = 0, want;
 	unsigned	 i;
 
-	for (i = 0; i < s->nexports; i++)
-		if (s->exports[i].nic_mask & ((uint64_t)1 << (nic - s->nics)) &&
-		    s->exports[i].bufcnt > bufcnt)
-			bufcnt = s->exports[i].bufcnt;
-	nic->nbufs = sup_pow2_at_least(bufcnt * 4 > 256 ? bufcnt * 4 : 256);
+	for (i = 0; i < s->nexports; i++) {
+		if (!(s->exports[i].nic_mask & ((uint64_t)1 << (nic - s->nics))))
+			continue;
+		total += s->exports[i].bufcnt;
+		if (s->exports[i].bufcnt > most)
+			most = s->exports[i].bufcnt;
+	}
+	want = 4 * most > 2 * total ? 4 * most : 2 * total;
+	nic->nbufs = sup_pow2_at_least(want > 256 ? want : 256);
 	if (nic->nbufs > RING_MAX_BUFS)
 		nic->nbufs = RING_MAX_BUFS;
 	nic->buf_size = 4096 + ((mtu + 14 + 4095) & ~4095u);
@@ -287,26 +295,30 @@ sup_open_ring(struct sup_nic *nic)
 
 /* --- images ---------------------------------------------------------- */
 
+/*
+ * Every problem with an image is fatal, prefixed with where the
+ * configuration file names it (conf_where(): "FILE:LINE: ", or nothing
+ * for the command-line form).
+ */
+
 static uint64_t
-sup_image_bytes(struct sup_export *x)
+sup_image_bytes(struct sup_export *x, unsigned i, const struct stat *st)
 {
-	struct stat	 st;
 	uint64_t	 bytes;
 
-	if (fstat(x->fd, &st) == -1)
-		fatal("%s", x->path);
-	if (S_ISBLK(st.st_mode)) {
+	if (S_ISBLK(st->st_mode)) {
 		if (ioctl(x->fd, BLKGETSIZE64, &bytes) == -1)
-			fatal("%s: BLKGETSIZE64", x->path);
+			fatal("%s%s: BLKGETSIZE64", conf_where(i, CK_PATH), x->path);
 		return bytes;
 	}
-	if (!S_ISREG(st.st_mode))
-		fatalx("%s is neither a regular file nor a block device", x->path);
-	return st.st_size;
+	if (!S_ISREG(st->st_mode))
+		fatalx("%s%s is neither a regular file nor a block device",
+		    conf_where(i, CK_PATH), x->path);
+	return st->st_size;
 }
 
 static void
-sup_open_image(struct sup_export *x)
+sup_open_image(struct sup_export *x, unsigned i, struct stat *st)
 {
 	int		 flags = O_CLOEXEC | O_NOCTTY;
 	uint64_t	 bytes, total;
@@ -315,22 +327,69 @@ sup_open_image(struct sup_export *x)
 	if (x->flags & SUP_EXPORT_DIRECT)
 		flags |= O_DIRECT;
 	if ((x->fd = open(x->path, flags)) == -1)
-		fatal("cannot open image %s", x->path);
-	bytes = sup_image_bytes(x);
+		fatal("%scannot open image %s", conf_where(i, CK_PATH), x->path);
+	if (fstat(x->fd, st) == -1)
+		fatal("%s%s", conf_where(i, CK_PATH), x->path);
+	bytes = sup_image_bytes(x, i, st);
 	if (bytes < 512)
-		fatalx("%s: image is smaller than one sector (512 bytes)", x->path);
+		fatalx("%s%s: image is smaller than one sector (512 bytes)",
+		    conf_where(i, CK_PATH), x->path);
 	if (bytes % 512)
-		log_warnx("%s: size %ju is not a multiple of 512; the last %ju bytes "
-		    "are not exported", x->path, (uintmax_t)bytes, (uintmax_t)(bytes % 512));
+		log_warnx("%s%s: size %ju is not a multiple of 512; the last %ju bytes "
+		    "are not exported", conf_where(i, CK_PATH), x->path, (uintmax_t)bytes,
+		    (uintmax_t)(bytes % 512));
 	total = bytes / 512;
 	if (x->offset >= total)
-		fatalx("%s: offset %ju is beyond the end of the image (%ju sectors)",
-		    x->path, (uintmax_t)x->offset, (uintmax_t)total);
+		fatalx("%s%s: offset %ju is beyond the end of the image (%ju sectors)",
+		    conf_where(i, CK_OFFSET), x->path, (uintmax_t)x->offset,
+		    (uintmax_t)total);
 	x->sectors = x->length ? x->length : total - x->offset;
 	if (x->sectors > total - x->offset)
-		fatalx("%s: offset %ju + length %ju is beyond the end of the image "
-		    "(%ju sectors)", x->path, (uintmax_t)x->offset,
-		    (uintmax_t)x->length, (uintmax_t)total);
+		fatalx("%s%s: offset %ju + length %ju is beyond the end of the image "
+		    "(%ju sectors)", conf_where(i, CK_LENGTH), x->path,
+		    (uintmax_t)x->offset, (uintmax_t)x->length, (uintmax_t)total);
+}
+
+/* Same file (or same block device, whatever node names it)? */
+static bool
+sup_same_image(const struct stat *a, const struct stat *b)
+{
+	if (S_ISBLK(a->st_mode) && S_ISBLK(b->st_mode))
+		return a->st_rdev == b->st_rdev;
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/*
+ * Two exports may share an image only in disjoint slices (-o/-l, offset
+ * and length), or both read-only: otherwise each initiator would cache
+ * what the other overwrites.  Block devices are compared by device number
+ * only, so a partition and its whole disk are not caught.
+ */
+void
+sup_open_images(struct sup *s)
+{
+	static struct stat	 st[SUP_MAX_EXPORTS];
+	unsigned		 i, j;
+
+	for (i = 0; i < s->nexports; i++) {
+		struct sup_export *x = &s->exports[i];
+
+		sup_open_image(x, i, &st[i]);
+		for (j = 0; j < i; j++) {
+			const struct sup_export *y = &s->exports[j];
+
+			if (!sup_same_image(&st[i], &st[j]))
+				continue;
+			if (x->offset < y->offset + y->sectors &&
+			    y->offset < x->offset + x->sectors &&
+			    !((x->flags & y->flags) & SUP_EXPORT_RDONLY))
+				fatalx("%se%u.%u: image %s overlaps e%u.%u's (%s, sectors "
+				    "%ju..%ju); a writable export needs an image or a slice of "
+				    "its own", conf_where(i, CK_PATH), x->shelf, x->slot,
+				    x->path, y->shelf, y->slot, y->path, (uintmax_t)y->offset,
+				    (uintmax_t)(y->offset + y->sectors - 1));
+		}
+	}
 }
 
 /* --- users and the chroot ---------------------------------------------- */
@@ -388,8 +447,7 @@ sup_open_resources(struct sup *s)
 	sup_lookup_user(s->blockd_user, &s->blockd_uid, &s->blockd_gid);
 	if (s->netd_uid == s->blockd_uid)
 		fatalx("netd and blockd must run as different users");
-	for (i = 0; i < s->nexports; i++)
-		sup_open_image(&s->exports[i]);
+	sup_open_images(s);
 	for (i = 0; i < s->nnics; i++) {
 		if (sup_nic_facts(&s->nics[i], err, sizeof(err)) == -1)
 			fatalx("%s", err);

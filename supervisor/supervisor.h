@@ -84,6 +84,7 @@ struct sup_export {
 	uint64_t		 length;	/* sectors, 0 = to the end */
 	uint64_t		 sectors;	/* what is exported */
 	unsigned		 flags;
+	uint64_t		 cache_bytes;	/* blockd's read cache, 0 = off */
 	uint64_t		 nic_mask;
 	uint16_t		 bufcnt;
 	uint8_t			 masks[SUP_MAX_MASKS][6];

@@ -11,7 +11,9 @@ make -s B="$DEST/build" PREFIX=/opt/aoede DESTDIR="$DEST" install > "$DEST.log" 
     { cat "$DEST.log"; rm -f "$DEST.log"; fail "make install"; }
 rm -f "$DEST.log"
 for f in sbin/aoede sbin/aoectl sbin/aoebench libexec/aoede/aoede-netd \
-    libexec/aoede/aoede-blockd lib/sysusers.d/aoede.conf share/man/man8/aoede.8; do
+    libexec/aoede/aoede-blockd lib/sysusers.d/aoede.conf share/man/man8/aoede.8 \
+    share/man/man8/aoectl.8 share/man/man5/aoede.conf.5 lib/systemd/system/aoede.service \
+    lib/systemd/system/aoede.socket share/doc/aoede/examples/single-disk.conf; do
 	[ -f "$DEST/opt/aoede/$f" ] || fail "missing $f"
 done
 [ -x "$DEST/opt/aoede/sbin/aoede" ] || fail "aoede is not executable"
