@@ -401,8 +401,12 @@ control_reload(struct sup *s, char *err, size_t errsize)
 	 * READY=1 again once the reload is over, whatever its outcome */
 	if (around)
 		sup_notify(s, "RELOADING=1\nSTATUS=reloading");
-	snprintf(err, errsize,
-	    "no configuration file to reload (aoede was started from the command line)");
+	if (s->config_file == NULL)
+		snprintf(err, errsize, "no configuration file to reload "
+		    "(aoede was started from the command line)");
+	else
+		snprintf(err, errsize, "reloading %s is not supported yet; "
+		    "restart aoede to apply it", s->config_file);
 	log_warnx("reload: %s", err);
 	if (around) {
 		s->control->status[0] = '\0';	/* the next tick says STATUS= again */

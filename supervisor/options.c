@@ -196,6 +196,7 @@ sup_parse_args(struct sup *s, int argc, char *argv[])
 			snprintf(conf.blockd_user, sizeof(conf.blockd_user), "%s", s->blockd_user);
 			conf.global_key_line[3] = conf.global_key_line[4] = 0;
 		}
+		s->config_file = file;
 		sup_finish_config(&conf, s, check_only);
 		return 0;
 	}

@@ -99,6 +99,7 @@ struct sup {
 	struct child		 blockd;
 	struct blockd_stats_msg	 blockd_stats;
 	struct export_stats_msg	 export_stats[SUP_MAX_EXPORTS];
+	const char		*config_file;	/* NULL: started from the command line */
 	const char		*control_path;
 	const char		*control_group;	/* may read; NULL: control.h's default */
 	const char		*operator_group;/* may change; NULL: root only */

@@ -94,6 +94,11 @@ bench i0 2 11 verify && fail "e1.2 verifies with e1.1's pattern: the data went t
 bench i1 3 12 verify && fail "e1.3 verifies with e1.2's pattern: the data went to the wrong image"
 echo "ok: each export holds its own pattern"
 
+# reload cannot apply a changed file yet: it says so, and keeps serving
+ctl reload 2> "$WORK/err" && fail "reload succeeded"
+grep -qF "aoectl: reloading $WORK/aoede.conf is not supported yet; restart aoede to apply it" \
+    "$WORK/err" || fail "reload: $(cat "$WORK/err")"
+ini timeout 5 aoeping -I 1 1 i0 > /dev/null || fail "not serving after the refused reload"
 aoede_stop
 # and on disk: three different images, none of them still empty
 for f in a b c; do
