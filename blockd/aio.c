@@ -15,7 +15,17 @@
  *
  * FLUSH CACHE waits in `waiting` with a barrier (the number of the next
  * write at its arrival) and is covered by the first fsync submitted after
- * every earlier write completed.
+ * every earlier write completed — held-back writes included.
+ *
+ * Ordering: the kernel may complete two overlapping writes in flight at
+ * once in either order, so a late duplicate of an old write could land
+ * over a newer one.  A write or read that overlaps an earlier-arrived write
+ * still in flight or held back waits in its export's `blocked` queue (in
+ * arrival order) and is started once none does: overlapping writes land in
+ * arrival order, and a read sees every write that arrived before it, as
+ * the synchronous path does.  Every completion of a request of an export
+ * with something blocked rescans its queue (both lists are short: bounded
+ * by the ring buffers); the common case costs one TAILQ_EMPTY.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -76,13 +86,67 @@ aio_queue_rw(struct engine *e, struct engine_io *io)
 	return 0;
 }
 
-void
-aio_write_started(struct engine_io *io)
+/* Do [a, a + an) and [b, b + bn) share a sector? */
+static bool
+aio_overlap(uint64_t a, unsigned an, uint64_t b, unsigned bn)
+{
+	return a < b + bn && b < a + an;
+}
+
+/* Must io wait: does a write that arrived before it and overlaps it sit in
+ * `inflight`, or in `blocked` ahead of io (all of it when io is new)? */
+static bool
+aio_must_wait(const struct export *x, const struct engine_io *io)
+{
+	const struct engine_io	*w;
+
+	TAILQ_FOREACH(w, &x->aio.inflight, link) {
+		if (w->seq >= io->seq)
+			break;		/* by seq: the rest arrived after io */
+		if (aio_overlap(w->lba, w->a.scnt, io->lba, io->a.scnt))
+			return true;
+	}
+	TAILQ_FOREACH(w, &x->aio.blocked, link) {
+		if (w == io)
+			break;
+		if (w->op == ENGINE_IO_WRITE &&
+		    aio_overlap(w->lba, w->a.scnt, io->lba, io->a.scnt))
+			return true;
+	}
+	return false;
+}
+
+bool
+aio_arrive(struct engine_io *io)
 {
 	struct export	*x = io->r.x;
 
-	io->seq = x->aio.next_seq++;
-	TAILQ_INSERT_TAIL(&x->aio.inflight, io, link);
+	io->seq = io->op == ENGINE_IO_WRITE ? x->aio.next_seq++ :
+	    x->aio.next_seq;
+	if (TAILQ_EMPTY(&x->aio.inflight) && TAILQ_EMPTY(&x->aio.blocked))
+		return false;
+	if (!aio_must_wait(x, io))
+		return false;
+	TAILQ_INSERT_TAIL(&x->aio.blocked, io, link);
+	x->st.held++;
+	return true;
+}
+
+void
+aio_write_started(struct engine_io *io)
+{
+	struct export		*x = io->r.x;
+	struct engine_io	*w;
+
+	/* by seq: a write released from `blocked` may be older than writes
+	 * that went at once after it arrived */
+	TAILQ_FOREACH_REVERSE(w, &x->aio.inflight, engine_ioq, link)
+		if (w->seq < io->seq)
+			break;
+	if (w == NULL)
+		TAILQ_INSERT_HEAD(&x->aio.inflight, io, link);
+	else
+		TAILQ_INSERT_AFTER(&x->aio.inflight, w, io, link);
 }
 
 void
@@ -102,10 +166,34 @@ aio_finish(struct engine *e, struct engine_io *io, size_t len)
 		e->done(e->done_arg, io, len);
 }
 
+/*
+ * Start what in x's `blocked` queue no longer waits, in arrival order.  One
+ * pass is enough: a request only ever waits for earlier arrivals, which the
+ * pass has already looked at.  ata_io_start() does not touch the queue (a
+ * synchronous fallback completes through ata_io_done(), which does not
+ * release), and e->done must not call back into the engine.
+ */
+static void
+aio_release(struct engine *e, struct export *x)
+{
+	struct engine_io	*io, *next;
+	size_t			 len;
+
+	for (io = TAILQ_FIRST(&x->aio.blocked); io != NULL; io = next) {
+		next = TAILQ_NEXT(io, link);
+		if (aio_must_wait(x, io))
+			continue;
+		TAILQ_REMOVE(&x->aio.blocked, io, link);
+		if ((len = ata_io_start(e, io)) != ENGINE_PENDING)
+			aio_finish(e, io, len);
+	}
+}
+
 static void
 aio_export_init(struct export *x, int fixed)
 {
 	TAILQ_INIT(&x->aio.inflight);
+	TAILQ_INIT(&x->aio.blocked);
 	TAILQ_INIT(&x->aio.waiting);
 	TAILQ_INIT(&x->aio.covered);
 	x->aio.fsync_op.ud = ENGINE_UD_FSYNC;
@@ -245,13 +333,18 @@ void
 engine_aio_complete(struct engine *e, void *ud, int res)
 {
 	struct engine_io	*io;
+	struct export		*x;
 	size_t			 len;
 
 	switch (*(const uint8_t *)ud) {
 	case ENGINE_UD_REQ:
 		io = ud;
+		x = io->r.x;	/* io may be reused once finished */
 		if ((len = ata_io_done(e, io, res)) != ENGINE_PENDING)
 			aio_finish(e, io, len);
+		/* a write left `inflight`: what waited for it may start */
+		if (!TAILQ_EMPTY(&x->aio.blocked))
+			aio_release(e, x);
 		break;
 	case ENGINE_UD_FSYNC:
 		aio_fsync_done(e, ((struct engine_fsync *)ud)->x, res);
@@ -259,6 +352,25 @@ engine_aio_complete(struct engine *e, void *ud, int res)
 	default:
 		fatalx("io_uring completion with unknown user data");
 	}
+}
+
+/* The number of the oldest write not completed (in flight or held back),
+ * UINT64_MAX if none. */
+static uint64_t
+aio_min_seq(const struct export *x)
+{
+	const struct engine_io	*io;
+	uint64_t		 min = UINT64_MAX;
+
+	if (!TAILQ_EMPTY(&x->aio.inflight))
+		min = TAILQ_FIRST(&x->aio.inflight)->seq;
+	TAILQ_FOREACH(io, &x->aio.blocked, link)
+		if (io->op == ENGINE_IO_WRITE) {
+			if (io->seq < min)
+				min = io->seq;
+			break;		/* by arrival: the oldest held back */
+		}
+	return min;
 }
 
 /* Does x need an fsync now, and which flushes may it cover? */
@@ -269,8 +381,7 @@ aio_commit_due(const struct export *x, uint64_t *min_seq)
 
 	if (x->aio.fsync_busy || TAILQ_EMPTY(&x->aio.waiting))
 		return false;
-	*min_seq = TAILQ_EMPTY(&x->aio.inflight) ? UINT64_MAX :
-	    TAILQ_FIRST(&x->aio.inflight)->seq;
+	*min_seq = aio_min_seq(x);
 	/* more writes in flight will want the same fsync: wait for them,
 	 * unless enough are waiting already */
 	if (x->aio.nwait_writes > 0 && (*min_seq == UINT64_MAX ||
@@ -313,6 +424,40 @@ engine_aio_commit(struct engine *e)
 		e->fsyncs_busy++;
 		x->st.fsyncs++;
 	}
+}
+
+unsigned
+engine_aio_drop(struct engine *e, const void *owner)
+{
+	struct engine_io	*io, *next;
+	struct export		*x;
+	unsigned		 i, n = 0, nx;
+	int			 rc;
+
+	if (e->ring == NULL)
+		return 0;
+	for (i = 0; i < e->nexports; i++) {
+		x = &e->exports[i];
+		nx = 0;
+		for (io = TAILQ_FIRST(&x->aio.blocked); io != NULL; io = next) {
+			next = TAILQ_NEXT(io, link);
+			if (io->owner != owner)
+				continue;
+			TAILQ_REMOVE(&x->aio.blocked, io, link);
+			nx++;
+			aio_finish(e, io, 0);
+		}
+		/* a dropped write no longer holds back what came after it */
+		if (nx > 0 && !TAILQ_EMPTY(&x->aio.blocked))
+			aio_release(e, x);
+		n += nx;
+	}
+	if (n > 0) {
+		engine_aio_commit(e);
+		if ((rc = engine_aio_submit(e)) < 0)
+			fatalx("io_uring submit: %s", strerror(-rc));
+	}
+	return n;
 }
 
 unsigned

@@ -235,22 +235,19 @@ ata_read_sync(struct export *x, uint8_t *out, uint64_t lba, unsigned scnt,
 	return rc;
 }
 
+/*
+ * A read whose range is checked: from the cache (a hit), else through
+ * io_uring when io is set, else synchronously.  Returns the reply length or
+ * ENGINE_PENDING.
+ */
 static size_t
-ata_read(struct engine_req *r, struct aoe_ata *a)
+ata_read_run(struct engine_req *r, struct aoe_ata *a, struct engine_io *io,
+    uint64_t lba, uint64_t off, size_t n)
 {
 	struct export	*x = r->x;
-	uint64_t	 lba = aoe_ata_lba(a), off;
-	size_t		 n = (size_t)a->scnt * ATA_SECTOR;
 	uint8_t		*out = r->frame + AOE_ATA_HDR_LEN;
 	int		 rc;
 
-	if (!ata_in_range(x, lba, a->scnt)) {
-		x->st.err_range++;
-		return ata_fail(r, a, ATA_ERR_IDNF);
-	}
-	if (!ata_fits(r, a->scnt))
-		return engine_reply_error(r, AOE_ATA_HDR_LEN, AOE_ERR_BADARG);
-	off = x->offset + lba * ATA_SECTOR;
 	/* A hit costs no system call: a copy from the cache to the reply. */
 	if (x->cache != NULL && a->scnt > 0) {
 		if (cache_read(x->cache, lba, a->scnt, out)) {
@@ -262,15 +259,15 @@ ata_read(struct engine_req *r, struct aoe_ata *a)
 	/* Straight into the reply: frame + 36 is page-aligned in production,
 	 * so this works with O_DIRECT and needs no copy.  Any trailing data
 	 * of the request (Linux probes) is simply overwritten. */
-	if (r->io != NULL && n > 0) {
-		ata_io_init(r, a, ENGINE_IO_READ, lba, off, n);
+	if (io != NULL) {
 		if (x->cache != NULL)
-			r->io->nfill = cache_fill_begin(x->cache, lba, a->scnt,
-			    r->io->slots, r->io->iov, &r->io->fill_first);
-		if (aio_queue_rw(r->io->e, r->io) == 0)
+			io->nfill = cache_fill_begin(x->cache, lba, a->scnt,
+			    io->slots, io->iov, &io->fill_first);
+		if (aio_queue_rw(io->e, io) == 0)
 			return ENGINE_PENDING;
-		if (r->io->nfill > 0)
-			cache_fill_end(x->cache, r->io->slots, r->io->nfill, false);
+		if (io->nfill > 0)
+			cache_fill_end(x->cache, io->slots, io->nfill, false);
+		io->nfill = 0;
 	}
 	if ((rc = ata_read_sync(x, out, lba, a->scnt, off, n)) != 0) {
 		x->st.err_io++;
@@ -278,6 +275,30 @@ ata_read(struct engine_req *r, struct aoe_ata *a)
 		return ata_fail(r, a, ATA_ERR_UNC);
 	}
 	return ata_read_done(r, a, lba, n);
+}
+
+static size_t
+ata_read(struct engine_req *r, struct aoe_ata *a)
+{
+	struct export	*x = r->x;
+	uint64_t	 lba = aoe_ata_lba(a), off;
+	size_t		 n = (size_t)a->scnt * ATA_SECTOR;
+
+	if (!ata_in_range(x, lba, a->scnt)) {
+		x->st.err_range++;
+		return ata_fail(r, a, ATA_ERR_IDNF);
+	}
+	if (!ata_fits(r, a->scnt))
+		return engine_reply_error(r, AOE_ATA_HDR_LEN, AOE_ERR_BADARG);
+	off = x->offset + lba * ATA_SECTOR;
+	if (r->io == NULL || n == 0)
+		return ata_read_run(r, a, NULL, lba, off, n);
+	/* behind an overlapping earlier write, even a cache hit would be
+	 * older than that write: it waits, then runs (ata_io_start()) */
+	ata_io_init(r, a, ENGINE_IO_READ, lba, off, n);
+	if (aio_arrive(r->io))
+		return ENGINE_PENDING;
+	return ata_read_run(&r->io->r, &r->io->a, r->io, lba, off, n);
 }
 
 static size_t
@@ -304,6 +325,9 @@ ata_write(struct engine_req *r, struct aoe_ata *a)
 	off = x->offset + lba * ATA_SECTOR;
 	if (r->io != NULL && n > 0) {
 		ata_io_init(r, a, ENGINE_IO_WRITE, lba, off, n);
+		/* overlapping writes land in arrival order */
+		if (aio_arrive(r->io))
+			return ENGINE_PENDING;
 		aio_write_started(r->io);
 		if (aio_queue_rw(r->io->e, r->io) == 0)
 			return ENGINE_PENDING;
@@ -392,6 +416,24 @@ ata_io_done(struct engine *e, struct engine_io *io, int res)
 	TAILQ_INSERT_TAIL(&x->aio.waiting, io, link);
 	x->aio.nwait_writes++;
 	return ENGINE_PENDING;
+}
+
+size_t
+ata_io_start(struct engine *e, struct engine_io *io)
+{
+	struct export	*x = io->r.x;
+	int		 rc;
+
+	if (io->op == ENGINE_IO_READ)
+		return ata_read_run(&io->r, &io->a, io, io->lba, io->off, io->n);
+	aio_write_started(io);
+	if (aio_queue_rw(e, io) == 0)
+		return ENGINE_PENDING;
+	/* no submission slot: write now, and complete it as the ring would
+	 * (the caller's group commit is long gone: the export's fsync) */
+	rc = ata_pwrite_full(x->fd, io->r.frame + AOE_ATA_HDR_LEN, io->n,
+	    io->off);
+	return ata_io_done(e, io, rc == 0 ? (int)io->n : rc);
 }
 
 /* The fsync covering io (a sync-mode write, or a FLUSH) finished. */

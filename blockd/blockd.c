@@ -619,6 +619,12 @@ blockd_detach(struct blockd *b, struct blockd_nic *nic)
 		nic->gen++;
 		event_del(nic->ev_bell);
 	}
+	/* Requests held back behind an overlapping write were never
+	 * submitted: they are dropped, as the replies of the others are (the
+	 * initiator retransmits what it gets no answer to).  What they held
+	 * back may start, and may finish at once on another NIC. */
+	if (engine_aio_drop(&b->eng, nic) > 0)
+		blockd_publish_all(b);
 	/* I/O still in flight reads into or writes from this NIC's buffers:
 	 * netd may be restarted (and reuse them) only once it has finished */
 	if (nic->inflight > 0) {
@@ -645,9 +651,10 @@ blockd_stop(struct blockd *b)
 
 		log_debug("%s: at exit: reads %" PRIu64 " writes %" PRIu64
 		    " fsyncs %" PRIu64 " flushes %" PRIu64 " errors %" PRIu64
-		    " cache hits %" PRIu64 " misses %" PRIu64, x->name,
-		    x->st.reads, x->st.writes, x->st.fsyncs, x->st.flushes,
-		    x->st.err_io, x->st.cache_hits, x->st.cache_misses);
+		    " cache hits %" PRIu64 " misses %" PRIu64 " held %" PRIu64,
+		    x->name, x->st.reads, x->st.writes, x->st.fsyncs,
+		    x->st.flushes, x->st.err_io, x->st.cache_hits,
+		    x->st.cache_misses, x->st.held);
 	}
 	for (i = 0; i < b->eng.nexports; i++) {
 		/* kernel-mode writes may still be in the page cache: flush them */

@@ -55,6 +55,8 @@ struct export_stats {
 	uint64_t	err_reserved;		/* AoE error 6 answers */
 	uint64_t	dropped_mask;		/* frames from a MAC not on the mask list */
 	uint64_t	cache_hits, cache_misses;	/* reads served from / past the cache */
+	uint64_t	held;			/* reads, writes held back behind an
+						 * overlapping earlier write */
 };
 
 struct engine_io;
@@ -71,13 +73,20 @@ struct engine_fsync {
 	struct export	*x;
 };
 
-/* An export's io_uring group commit (sync mode) and FLUSH barriers. */
+/*
+ * An export's io_uring ordering, group commit (sync mode) and FLUSH barriers.
+ * Writes are numbered in arrival order (seq); a read or a FLUSH takes the
+ * number the next write will get.  A read or write that overlaps a write
+ * which arrived before it and is in flight or held back waits in `blocked`
+ * (arrival order) until none does.
+ */
 struct export_aio {
-	struct engine_ioq inflight;	/* writes submitted, by seq */
+	struct engine_ioq inflight;	/* writes submitted, not completed, by seq */
+	struct engine_ioq blocked;	/* reads, writes held back, by arrival */
 	struct engine_ioq waiting;	/* completed writes, flushes: need an fsync */
 	struct engine_ioq covered;	/* what the fsync in flight answers */
 	unsigned	 nwait_writes;
-	uint64_t	 next_seq;
+	uint64_t	 next_seq;	/* the number of the next write */
 	bool		 fsync_busy;
 	struct engine_fsync fsync_op;
 };
@@ -150,7 +159,8 @@ struct engine_io {
 	struct aoe_ata		 a;
 	uint64_t		 lba, off;	/* first sector; its byte offset in the fd */
 	size_t			 n, done;	/* bytes, bytes transferred so far */
-	uint64_t		 seq;		/* write: its number; flush: its barrier */
+	uint64_t		 seq;		/* write: its number; read, flush:
+						 * the next write's at arrival */
 	/* a cache fill: the read goes to cache blocks, then to the reply */
 	struct iovec		 iov[CACHE_FILL_MAX];
 	struct iovec		 qiov[CACHE_FILL_MAX];	/* what is left of iov */
@@ -222,6 +232,12 @@ void	engine_aio_drain(struct engine *e);
 void	engine_aio_complete(struct engine *e, void *ud, int res);
 /* Start an fsync for every export whose waiting writes/flushes need one. */
 void	engine_aio_commit(struct engine *e);
+/* Drop the requests of `owner` (engine_io.owner) still held back behind an
+ * overlapping write: never submitted, each finishes through e->done with
+ * length 0 (no reply).  What they held back may start; it is submitted.
+ * Returns how many were dropped.  Requests already submitted are not
+ * touched: they finish as usual. */
+unsigned engine_aio_drop(struct engine *e, const void *owner);
 
 /* fdatasync the export if writes are pending; 0 or -errno.  Counts fsyncs. */
 int	export_sync(struct export *x);

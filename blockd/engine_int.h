@@ -57,9 +57,16 @@ size_t	ata_io_synced(struct engine_io *io, int res);
 /* aio.c: queue io's read/write (io->off + io->done, the rest of io->n) or
  * its cache fill; 0 or -errno */
 int	aio_queue_rw(struct engine *e, struct engine_io *io);
+/* aio.c: a read or write arrived (its io initialized): number it and hold
+ * it back (true) while a write that arrived before it and overlaps it is in
+ * flight or held back; ata_io_start() runs it once none does */
+bool	aio_arrive(struct engine_io *io);
 /* aio.c: a write is in flight / a flush waits for its barrier */
 void	aio_write_started(struct engine_io *io);
 void	aio_flush_wait(struct engine_io *io);
+/* ata.c: start the read or write of io, which was held back: the reply
+ * length (a cache hit, a synchronous fallback) or ENGINE_PENDING */
+size_t	ata_io_start(struct engine *e, struct engine_io *io);
 
 /* aoecmd.c: commands 1, 2 and 3 */
 size_t	aoecmd_cfg(struct engine_req *r);

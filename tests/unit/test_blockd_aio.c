@@ -482,6 +482,343 @@ test_aio_drain(void **state)
 	(void)state;
 }
 
+/* --- ordering of overlapping requests ------------------------------------ */
+
+/* is the request of buffer b held back in x's queue? */
+static bool
+t_held(unsigned b, struct export *x)
+{
+	struct engine_io	*io;
+
+	TAILQ_FOREACH(io, &x->aio.blocked, link)
+		if (io == &t_ios[b])
+			return true;
+	return false;
+}
+
+/* take every completion the ring has now (after a short wait) and check
+ * that none is for buffer b: it was never submitted */
+static void
+t_not_submitted(unsigned b)
+{
+	struct io_uring_cqe	*cqe;
+	unsigned		 i;
+
+	usleep(20000);
+	while (io_uring_peek_cqe(t_e.ring, &cqe) == 0) {
+		assert_true(t_ncq < 64);
+		t_cq[t_ncq].ud = io_uring_cqe_get_data(cqe);
+		t_cq[t_ncq].res = cqe->res;
+		t_ncq++;
+		io_uring_cqe_seen(t_e.ring, cqe);
+	}
+	for (i = 0; i < t_ncq; i++)
+		assert_ptr_not_equal(t_cq[i].ud, &t_ios[b]);
+}
+
+/* A [0,8) then B [4,12): B waits for A; C elsewhere goes at once */
+static void
+test_order_overlap(void **state)
+{
+	struct export	*x = &t_x[0];
+
+	assert_int_equal(t_run(0, t_ata(0, 0, ATA_CMD_WRITE_EXT, 8, 0, 0xa1)),
+	    ENGINE_PENDING);
+	assert_int_equal(t_run(1, t_ata(1, 0, ATA_CMD_WRITE_EXT, 8, 4, 0xb1)),
+	    ENGINE_PENDING);
+	assert_int_equal(t_run(2, t_ata(2, 0, ATA_CMD_WRITE_EXT, 8, 100, 0xc1)),
+	    ENGINE_PENDING);
+	assert_true(t_held(1, x));
+	assert_false(t_held(2, x));
+	assert_int_equal(x->st.held, 1);
+	assert_int_equal(t_e.pending, 3);
+	/* C's and A's completions come; B's cannot: never submitted */
+	t_find(2, x);
+	t_find(0, x);
+	t_not_submitted(1);
+	t_real(2);
+	assert_true(t_held(1, x));
+	/* A completes: B starts; A and C wait for the fsync, B in flight */
+	t_real(0);
+	assert_false(t_held(1, x));
+	assert_int_equal(x->st.fsyncs, 0);
+	t_real(1);
+	assert_int_equal(x->st.fsyncs, 1);	/* one for all three */
+	t_fsync_real(x);
+	t_check_status(2, T_STAT_OK, 0);
+	t_check_status(0, T_STAT_OK, 0);
+	t_check_status(1, T_STAT_OK, 0);
+	t_check_image(0, 4 * 512, 0xa1);
+	t_check_image(4 * 512, 8 * 512, 0xb1);
+	t_check_image(100 * 512, 8 * 512, 0xc1);
+	assert_int_equal(t_e.pending, 0);
+	(void)state;
+}
+
+/* chains: A → B → C on the same sectors land in arrival order, and so do
+ * D [0,8) → E [6,14) → F [12,20) where F overlaps only E */
+static void
+test_order_chain(void **state)
+{
+	struct export	*x = &t_x[1];	/* kernel mode: acknowledged at completion */
+	unsigned	 b;
+
+	for (b = 0; b < 3; b++)
+		assert_int_equal(t_run(b, t_ata(b, 1, ATA_CMD_WRITE_EXT, 8, 40,
+		    (uint8_t)(0x10 + b))), ENGINE_PENDING);
+	t_run(3, t_ata(3, 1, ATA_CMD_WRITE_EXT, 8, 200, 0x20));
+	t_run(4, t_ata(4, 1, ATA_CMD_WRITE_EXT, 8, 206, 0x21));
+	t_run(5, t_ata(5, 1, ATA_CMD_WRITE_EXT, 8, 212, 0x22));
+	assert_true(t_held(1, x) && t_held(2, x));
+	assert_true(t_held(4, x) && t_held(5, x));	/* F behind held E */
+	assert_int_equal(x->st.held, 4);
+	t_not_submitted(1);
+	t_not_submitted(2);
+	t_not_submitted(5);
+
+	t_real(0);
+	t_check_status(0, T_STAT_OK, 0);
+	assert_false(t_held(1, x));
+	assert_true(t_held(2, x));		/* behind B, now in flight */
+	t_real(1);
+	t_check_status(1, T_STAT_OK, 0);
+	assert_false(t_held(2, x));
+	t_real(2);
+	t_check_status(2, T_STAT_OK, 0);
+	t_check_image((2048 + 40) * 512, 8 * 512, 0x12);
+
+	t_real(3);
+	assert_false(t_held(4, x));
+	assert_true(t_held(5, x));
+	t_real(4);
+	assert_false(t_held(5, x));
+	t_real(5);
+	for (b = 3; b < 6; b++)
+		t_check_status(b, T_STAT_OK, 0);
+	t_check_image((2048 + 200) * 512, 6 * 512, 0x20);
+	t_check_image((2048 + 206) * 512, 6 * 512, 0x21);
+	t_check_image((2048 + 212) * 512, 8 * 512, 0x22);
+	assert_int_equal(t_e.pending, 0);
+	assert_true(TAILQ_EMPTY(&x->aio.inflight));
+	(void)state;
+}
+
+/* a read waits for an overlapping earlier write, held back or in flight;
+ * a write does not wait for a read, nor a read for a read */
+static void
+test_order_read(void **state)
+{
+	struct export	*x = &t_x[1];
+	size_t		 i;
+
+	t_run(0, t_ata(0, 1, ATA_CMD_WRITE_EXT, 8, 0, 0x31));
+	t_run(1, t_ata(1, 1, ATA_CMD_WRITE_EXT, 8, 4, 0x32));
+	/* [10,11) overlaps only B, which is held back */
+	assert_int_equal(t_run(2, t_ata(2, 1, ATA_CMD_READ_EXT, 1, 10, 0)),
+	    ENGINE_PENDING);
+	/* [2,3) overlaps A in flight */
+	t_run(3, t_ata(3, 1, ATA_CMD_READ_EXT, 1, 2, 0));
+	/* elsewhere: at once */
+	t_run(4, t_ata(4, 1, ATA_CMD_READ_EXT, 1, 300, 0));
+	assert_true(t_held(1, x) && t_held(2, x) && t_held(3, x));
+	assert_false(t_held(4, x));
+	t_not_submitted(2);
+	t_not_submitted(3);
+	t_real(4);
+	t_check_status(4, T_STAT_OK, 0);
+
+	t_real(0);
+	assert_false(t_held(1, x));
+	assert_false(t_held(3, x));		/* A done: it reads A's data */
+	assert_true(t_held(2, x));		/* B now in flight */
+	t_real(3);
+	t_check_status(3, T_STAT_OK, 0);
+	for (i = 0; i < 512; i++)
+		assert_int_equal(t_bufs[3][36 + i], 0x31);
+	t_real(1);
+	assert_false(t_held(2, x));
+	t_real(2);
+	t_check_status(2, T_STAT_OK, 0);
+	for (i = 0; i < 512; i++)
+		assert_int_equal(t_bufs[2][36 + i], 0x32);
+
+	/* a read in flight holds back neither a write nor another read */
+	t_run(5, t_ata(5, 1, ATA_CMD_READ_EXT, 8, 500, 0));
+	t_run(6, t_ata(6, 1, ATA_CMD_WRITE_EXT, 8, 500, 0x33));
+	t_run(7, t_ata(7, 1, ATA_CMD_READ_EXT, 8, 500, 0));
+	assert_false(t_held(6, x));
+	assert_true(t_held(7, x));		/* behind the write */
+	t_real(5);
+	t_real(6);
+	t_real(7);
+	t_check_status(7, T_STAT_OK, 0);
+	assert_int_equal(t_bufs[7][36], 0x33);
+	assert_int_equal(t_e.pending, 0);
+	(void)state;
+}
+
+/* with the cache: a read that would hit must not answer from before an
+ * earlier write; released, it hits the updated block */
+static void
+test_order_read_cache(void **state)
+{
+	struct export	*x = &t_x[0];
+	size_t		 i;
+
+	x->cache = cache_new(64 * 4096, x->sectors);
+	assert_non_null(x->cache);
+	t_run(0, t_ata(0, 0, ATA_CMD_READ_EXT, 8, 16, 0));
+	t_real(0);				/* block 2 cached */
+	assert_int_equal(t_run(1, t_ata(1, 0, ATA_CMD_READ_EXT, 1, 17, 0)),
+	    36 + 512);			/* a hit */
+	t_run(2, t_ata(2, 0, ATA_CMD_WRITE_EXT, 2, 17, 0x44));
+	assert_int_equal(t_run(3, t_ata(3, 0, ATA_CMD_READ_EXT, 2, 16, 0)),
+	    ENGINE_PENDING);
+	assert_true(t_held(3, x));
+	assert_int_equal(x->st.cache_hits, 1);
+	t_real(2);
+	/* released at the write's completion: a hit, answered at once */
+	t_check_status(3, T_STAT_OK, 0);
+	assert_int_equal(x->st.cache_hits, 2);
+	for (i = 0; i < 512; i++) {
+		assert_int_equal(t_bufs[3][36 + i], t_pattern(16 * 512 + i));
+		assert_int_equal(t_bufs[3][36 + 512 + i], 0x44);
+	}
+	assert_false(t_res[2].done);		/* its fsync */
+	t_fsync_real(x);
+	t_check_status(2, T_STAT_OK, 0);
+	assert_int_equal(t_e.pending, 0);
+	(void)state;
+}
+
+/* a write that fails still releases what waited behind it */
+static void
+test_order_failure(void **state)
+{
+	struct export	*x = &t_x[0];
+
+	t_run(0, t_ata(0, 0, ATA_CMD_WRITE_EXT, 8, 600, 0x51));
+	t_run(1, t_ata(1, 0, ATA_CMD_WRITE_EXT, 8, 604, 0x52));
+	t_run(2, t_ata(2, 0, ATA_CMD_READ_EXT, 8, 600, 0));
+	assert_true(t_held(1, x) && t_held(2, x));
+	t_fake(0, -EIO);
+	t_check_status(0, T_STAT_FAIL, ATA_ERR_ABRT);
+	assert_false(t_held(1, x));
+	assert_true(t_held(2, x));
+	t_real(1);
+	t_fsync_real(x);
+	t_check_status(1, T_STAT_OK, 0);
+	t_real(2);
+	t_check_status(2, T_STAT_OK, 0);
+	assert_int_equal(t_bufs[2][36 + 4 * 512], 0x52);
+	t_check_image(604 * 512, 8 * 512, 0x52);
+	assert_int_equal(t_e.pending, 0);
+	(void)state;
+}
+
+/* FLUSH waits for writes that arrived before it, held-back ones too */
+static void
+test_order_flush(void **state)
+{
+	struct export	*x = &t_x[1];
+
+	t_run(0, t_ata(0, 1, ATA_CMD_WRITE_EXT, 8, 700, 0x61));
+	t_run(1, t_ata(1, 1, ATA_CMD_WRITE_EXT, 8, 700, 0x62));
+	t_run(2, t_ata(2, 1, ATA_CMD_FLUSH_EXT, 0, 0, 0));
+	assert_true(t_held(1, x));
+	t_real(0);
+	t_check_status(0, T_STAT_OK, 0);
+	assert_int_equal(x->st.fsyncs, 0);	/* B still to come */
+	t_real(1);
+	t_check_status(1, T_STAT_OK, 0);
+	assert_int_equal(x->st.fsyncs, 1);
+	assert_false(t_res[2].done);
+	t_fsync_real(x);
+	t_check_status(2, T_STAT_OK, 0);
+	t_check_image((2048 + 700) * 512, 8 * 512, 0x62);
+	assert_int_equal(t_e.pending, 0);
+	(void)state;
+}
+
+/* NIC detach: its held-back requests are dropped (no reply), what they
+ * held back starts; its requests in flight finish as usual */
+static void
+test_order_detach(void **state)
+{
+	struct export	*x = &t_x[1];
+	int		 nic1, nic2;
+	unsigned	 b;
+
+	for (b = 0; b < T_NBUF; b++)
+		t_ios[b].owner = &nic1;
+	t_ios[1].owner = &nic2;
+	t_ios[3].owner = &nic2;
+	t_run(0, t_ata(0, 1, ATA_CMD_WRITE_EXT, 8, 800, 0x71));	/* nic1 */
+	t_run(1, t_ata(1, 1, ATA_CMD_WRITE_EXT, 8, 800, 0x72));	/* nic2, held */
+	t_run(2, t_ata(2, 1, ATA_CMD_WRITE_EXT, 8, 804, 0x73));	/* nic1, held */
+	t_run(3, t_ata(3, 1, ATA_CMD_READ_EXT, 8, 800, 0));	/* nic2, held */
+	assert_true(t_held(1, x) && t_held(2, x) && t_held(3, x));
+	assert_int_equal(engine_aio_drop(&t_e, &nic2), 2);
+	assert_true(t_res[1].done && t_res[1].len == 0);
+	assert_true(t_res[3].done && t_res[3].len == 0);
+	assert_false(t_held(1, x) || t_held(3, x));
+	assert_true(t_held(2, x));		/* still behind A */
+	assert_false(t_res[0].done);
+	assert_int_equal(engine_aio_drop(&t_e, &nic2), 0);
+	t_real(0);
+	assert_false(t_held(2, x));
+	t_real(2);
+	t_check_status(0, T_STAT_OK, 0);
+	t_check_status(2, T_STAT_OK, 0);
+	t_check_image((2048 + 800) * 512, 4 * 512, 0x71);
+	t_check_image((2048 + 804) * 512, 8 * 512, 0x73);
+	assert_int_equal(t_e.pending, 0);
+
+	/* a dropped write releases a request behind it at once */
+	t_run(4, t_ata(4, 1, ATA_CMD_WRITE_EXT, 8, 900, 0x74));	/* nic1 */
+	t_run(5, t_ata(5, 1, ATA_CMD_WRITE_EXT, 8, 920, 0x75));	/* nic1 */
+	t_ios[6].owner = &nic2;
+	t_run(6, t_ata(6, 1, ATA_CMD_WRITE_EXT, 8, 904, 0x76));	/* behind 4 */
+	t_run(7, t_ata(7, 1, ATA_CMD_READ_EXT, 2, 909, 0));	/* behind 6 */
+	assert_true(t_held(6, x) && t_held(7, x));
+	assert_int_equal(engine_aio_drop(&t_e, &nic2), 1);
+	assert_true(t_res[6].done && t_res[6].len == 0);
+	assert_false(t_held(7, x));	/* overlaps neither 4 nor 5: runs */
+	t_real(4);
+	t_real(5);
+	t_real(7);
+	t_check_status(7, T_STAT_OK, 0);
+	assert_int_equal(t_bufs[7][36], t_pattern((2048 + 909) * 512));
+	assert_int_equal(t_e.pending, 0);
+	(void)state;
+}
+
+/* drain (stop) finishes held-back requests too, in order */
+static void
+test_order_drain(void **state)
+{
+	unsigned	 b;
+
+	for (b = 0; b < 6; b++)
+		t_run(b, t_ata(b, b & 1, ATA_CMD_WRITE_EXT, 8, 1000 + (b >> 1),
+		    (uint8_t)(0x80 + b)));
+	t_run(6, t_ata(6, 0, ATA_CMD_READ_EXT, 8, 1002, 0));
+	t_run(7, t_ata(7, 1, ATA_CMD_FLUSH_EXT, 0, 0, 0));
+	assert_true(t_held(2, &t_x[0]) && t_held(4, &t_x[0]));
+	assert_true(t_held(6, &t_x[0]));
+	engine_aio_drain(&t_e);
+	for (b = 0; b < 8; b++)
+		t_check_status(b, T_STAT_OK, 0);
+	assert_int_equal(t_bufs[6][36], 0x84);
+	t_check_image(1004 * 512, 4 * 512, 0x84);
+	t_check_image((2048 + 1004) * 512, 4 * 512, 0x85);
+	assert_int_equal(t_e.pending, 0);
+	assert_int_equal(t_e.fsyncs_busy, 0);
+	assert_true(TAILQ_EMPTY(&t_x[0].aio.blocked));
+	assert_true(TAILQ_EMPTY(&t_x[1].aio.blocked));
+	(void)state;
+}
+
 /* --- the ring's restrictions -------------------------------------------- */
 
 static int
@@ -687,6 +1024,14 @@ main(void)
 		T(test_aio_fsync_failure),
 		T(test_aio_kernel_and_flush),
 		T(test_aio_drain),
+		T(test_order_overlap),
+		T(test_order_chain),
+		T(test_order_read),
+		T(test_order_read_cache),
+		T(test_order_failure),
+		T(test_order_flush),
+		T(test_order_detach),
+		T(test_order_drain),
 		T(test_aio_restricted),
 		TS(test_cache_sync_path),
 		T(test_cache_aio_coherent),
@@ -698,7 +1043,7 @@ main(void)
 	 * here; blockd then runs its synchronous path. */
 	if (io_uring_queue_init(2, &probe, 0) != 0) {
 		fprintf(stderr, "io_uring unavailable: skipping its tests\n");
-		return cmocka_run_group_tests(tests + 8, NULL, NULL) == 0 ? 0 : 1;
+		return cmocka_run_group_tests(tests + 16, NULL, NULL) == 0 ? 0 : 1;
 	}
 	io_uring_queue_exit(&probe);
 	return cmocka_run_group_tests(tests, NULL, NULL);
