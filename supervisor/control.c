@@ -396,23 +396,22 @@ int
 control_reload(struct sup *s, char *err, size_t errsize)
 {
 	bool	 around = s->announced_ready && !s->stopping;
+	int	 rc;
 
 	/* systemd 252 has no Type=notify-reload: we say it ourselves, and
 	 * READY=1 again once the reload is over, whatever its outcome */
 	if (around)
 		sup_notify(s, "RELOADING=1\nSTATUS=reloading");
-	if (s->config_file == NULL)
-		snprintf(err, errsize, "no configuration file to reload "
-		    "(aoede was started from the command line)");
+	rc = sup_reload(s, err, errsize);
+	if (rc == 0)
+		log_info("reload: %s unchanged", s->config_file);
 	else
-		snprintf(err, errsize, "reloading %s is not supported yet; "
-		    "restart aoede to apply it", s->config_file);
-	log_warnx("reload: %s", err);
+		log_warnx("reload refused, the running configuration keeps serving: %s", err);
 	if (around) {
 		s->control->status[0] = '\0';	/* the next tick says STATUS= again */
 		sup_notify(s, "READY=1\nSTATUS=serving");
 	}
-	return -1;
+	return rc;
 }
 
 static void

@@ -131,6 +131,9 @@ void	child_spawn(struct child *c);
 void	sup_reap(struct sup *s);
 void	sup_stop(struct sup *s);
 
+/* reload.c */
+int	sup_reload(struct sup *s, char *err, size_t errsize);
+
 /* supervisor.c */
 int	supervisor_main(int argc, char *argv[]);
 void	sup_notify(struct sup *s, const char *state);
