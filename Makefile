@@ -152,6 +152,8 @@ fuzz: deps fuzz-build
 # bench/run.sh for the other BENCH_* knobs and docs/performance.md
 bench: deps all users $(B)/aoe-reflector
 	@AOEDE_BUILD=$(B) sh bench/run.sh
+	@echo "== blockd's cache against none (bench/cache.sh)"
+	@AOEDE_BUILD=$(B) sh bench/cache.sh | tee bench/cache.txt
 
 # --- the whole test suite ---------------------------------------------
 integration: all users

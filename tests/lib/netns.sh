@@ -29,6 +29,8 @@ cleanup() {
 	if [ -n "$AOEDE_PID" ]; then kill -9 "$AOEDE_PID" 2>/dev/null; fi
 	ip netns del "$NS_T" 2>/dev/null
 	ip netns del "$NS_I" 2>/dev/null
+	# whatever else the test set up (loop devices, mounts): $EXTRA_CLEANUP
+	if [ -n "${EXTRA_CLEANUP:-}" ]; then eval "$EXTRA_CLEANUP"; fi
 	if [ "$rc" -ne 0 ] && [ -f "$WORK/aoede.log" ]; then
 		echo "--- aoede log (last 40 lines)"; tail -40 "$WORK/aoede.log"
 	fi

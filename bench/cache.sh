@@ -4,7 +4,7 @@
 # and one on disk (ext4 here), with the cache off (-C 0) and on (-C 64), in
 # buffered and O_DIRECT (-d; disk only: tmpfs has no O_DIRECT) modes.  Each
 # run warms up first (one timed pass), then measures.  Prints one line per
-# configuration.  Run as root:  AOEDE_BUILD=build sh tests/bench-cache.sh
+# configuration.  Run as root:  AOEDE_BUILD=build sh bench/cache.sh  (also part of make bench)
 . tests/lib/netns.sh
 
 : "${SECONDS_RUN:=5}"
