@@ -134,10 +134,10 @@ asan-unit:
 # --- fuzzing (clang + libFuzzer) ---------------------------------------
 fuzz-build:
 	$(MAKE) B=build/fuzz CC=clang FUZZ=1 build/fuzz/libaoede.a build/fuzz/libblockd.a \
-	    build/fuzz/libnetd.a $(FUZZ_BINS)
+	    build/fuzz/libnetd.a build/fuzz/libsupervisor.a $(FUZZ_BINS)
 
 build/fuzz/fuzzers/fuzz_%: build/fuzz/obj/tests/fuzz/fuzz_%.o build/fuzz/libblockd.a \
-    build/fuzz/libnetd.a build/fuzz/libaoede.a
+    build/fuzz/libnetd.a build/fuzz/libsupervisor.a build/fuzz/libaoede.a
 	@mkdir -p $(dir $@)
 	$(if $(V),,@echo "  LD      $@";)clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS)
 

@@ -1,6 +1,6 @@
 #!/bin/sh
-# Run libFuzzer targets: "runs N" (bounded iterations, for make check) or
-# "seconds N" (make fuzz).  Each target fuzz_X starts from the seed corpus in
+# Run libFuzzer targets: "runs N" (at most N iterations and at most
+# FUZZ_CHECK_SECONDS seconds each, for make check) or "seconds N" (make fuzz).  Each target fuzz_X starts from the seed corpus in
 # tests/fuzz/corpus/X (read-only) and writes new inputs to build/fuzz/corpus/X.
 # Crashes land in build/fuzz/crashes/; copy them into tests/fuzz/regress/X to
 # keep them as regression fixtures (they are replayed first).
@@ -19,7 +19,7 @@ for f in "$@"; do
 		fi
 	fi
 	case $mode in
-	runs)	lim="-runs=$n" ;;
+	runs)	lim="-runs=$n -max_total_time=${FUZZ_CHECK_SECONDS:-15}" ;;
 	*)	lim="-max_total_time=$n" ;;
 	esac
 	echo "== fuzz $name ($mode $n)"
