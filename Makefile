@@ -80,7 +80,7 @@ FUZZ_BINS	:= $(patsubst tests/fuzz/%.c,build/fuzz/fuzzers/%,$(FUZZ_SRCS))
 -include $(wildcard tests/unit/*.mk)
 
 .PHONY: all check unit unit-run asan-unit fuzz fuzz-check fuzz-build integration \
-	demo deps users install uninstall clean bench lint
+	demo deps users install uninstall clean bench lint soak
 .DEFAULT_GOAL := all
 
 all: $(PROGS)
@@ -154,6 +154,11 @@ bench: deps all users $(B)/aoe-reflector
 	@AOEDE_BUILD=$(B) sh bench/run.sh
 	@echo "== blockd's cache against none (bench/cache.sh)"
 	@AOEDE_BUILD=$(B) sh bench/cache.sh | tee bench/cache.txt
+
+# --- soak (not in make check): DURATION seconds of verified load with faults
+DURATION	?= 3600
+soak: deps all users
+	@DURATION=$(DURATION) sh tests/soak.sh $(B)
 
 # --- the whole test suite ---------------------------------------------
 integration: all users
