@@ -147,6 +147,24 @@ fuzz-check: deps fuzz-build
 fuzz: deps fuzz-build
 	@tests/lib/run-fuzz.sh seconds $(FUZZ_SECONDS) $(FUZZ_BINS)
 
+# --- static analysis (CI runs it after make check) ----------------------
+LINT_SRCS	:= $(wildcard proto/*.c netd/*.c blockd/*.c supervisor/*.c ctl/*.c aoebench/*.c bench/*.c)
+
+lint: deps
+	@echo "== gcc -fanalyzer"
+	@for f in $(LINT_SRCS); do \
+		$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -fanalyzer -Werror -Wall -Wextra \
+		    -Wno-unused-parameter -Iproto -Iblockd -Inetd -Isupervisor $(PKG_CFLAGS) \
+		    -DLIBEXECDIR='"$(LIBEXECDIR)"' \
+		    -c $$f -o /dev/null || exit 1; \
+	done
+	@echo "== cppcheck"
+	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
+	    --std=c11 -D_GNU_SOURCE --include=/usr/include/x86_64-linux-gnu/sys/queue.h \
+	    -Iproto -Iblockd -Inetd -Isupervisor --suppress=missingIncludeSystem \
+	    proto netd blockd supervisor ctl aoebench bench
+	@echo "lint: clean"
+
 # --- benchmarks (not in make check) ---------------------------------
 # BENCH_QUICK=1 for a short matrix, BENCH_DISK=1 for images on disk; see
 # bench/run.sh for the other BENCH_* knobs and docs/performance.md

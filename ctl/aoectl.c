@@ -69,7 +69,9 @@ aoectl_main(int argc, char *argv[])
 			aoectl_opts.out = &aoectl_output_json;
 			break;
 		case 'h':
-			return aoectl_lookup("help")->handler(aoectl_lookup("help"), 0, NULL);
+			if ((cmd = aoectl_lookup("help")) == NULL)
+				return aoectl_usage();
+			return cmd->handler(cmd, 0, NULL);
 		default:
 			return aoectl_usage();
 		}

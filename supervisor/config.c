@@ -1054,6 +1054,7 @@ conf_print(const struct conf *c, FILE *fp)
 	conf_print_value(fp, "state-directory", c->state_dir);
 	for (i = 0; i < c->nnics; i++)
 		nics[i] = &c->nics[i];
+	/* cppcheck-suppress uninitvar ; it takes the pointer array for the structs */
 	qsort(nics, c->nnics, sizeof(nics[0]), conf_cmp_nic);
 	for (i = 0; i < c->nnics; i++) {
 		fprintf(fp, "\n[nic %s]\n", nics[i]->name);
@@ -1066,6 +1067,7 @@ conf_print(const struct conf *c, FILE *fp)
 	}
 	for (i = 0; i < c->nexports; i++)
 		xs[i] = &c->exports[i];
+	/* cppcheck-suppress uninitvar ; as above */
 	qsort(xs, c->nexports, sizeof(xs[0]), conf_cmp_export);
 	for (i = 0; i < c->nexports; i++)
 		conf_print_export(c, xs[i], nics, fp);

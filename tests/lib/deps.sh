@@ -7,7 +7,7 @@ PKGS="
 gcc make pkg-config clang libclang-rt-14-dev
 libevent-dev libmsgpack-dev libsystemd-dev libcmocka-dev liburing-dev libseccomp-dev libinih-dev
 iproute2 procps passwd diffutils python3 systemd binutils
-nbdkit libnbd-bin fuse3
+nbdkit libnbd-bin fuse3 cppcheck
 vblade aoetools
 "
 
