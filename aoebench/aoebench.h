@@ -40,6 +40,7 @@ struct bench_opts {
 	int		 json;
 	int		 verbose;
 	double		 listen_s;	/* discover: how long to collect answers */
+	const char	*ext_words;	/* -X: 0x23 words, comma-separated */
 };
 
 /* The packet socket bound to one interface. */
@@ -94,6 +95,8 @@ struct target {
 	char		 model[41];
 	char		 serial[21];
 	char		 firmware[9];
+	/* what the 0x23 extension command negotiated (-X) */
+	int		 crc8x4;
 };
 
 /* Broadcast a Query Config and print every answer; returns how many. */
@@ -103,6 +106,11 @@ int	target_find(struct pkt *p, const struct bench_opts *o, struct target *t);
 /* Send IDENTIFY and fill the IDENTIFY fields of t; 0 or -1. */
 int	target_identify(struct pkt *p, const struct bench_opts *o, struct target *t);
 void	target_print_identify(const struct target *t, int json);
+/* -X: send the 0x23 extension command with o->ext_words and wait for its
+ * echo; sets t->crc8x4 when the target accepted "crc8x4".  0, or -1 when
+ * no answer came or a word asked for was not accepted. */
+int	target_extensions(struct pkt *p, const struct bench_opts *o,
+	    struct target *t);
 /* Sectors per frame: the target's Sector Count and our MTU, the smaller. */
 unsigned target_frame_sectors(const struct target *t, const struct pkt *p);
 
@@ -127,6 +135,8 @@ struct report {
 	uint64_t	 bad;		/* malformed replies */
 	uint64_t	 errors;	/* failed requests */
 	uint64_t	 mismatches;	/* sectors that did not verify */
+	uint64_t	 crc_errors;	/* crc8x4: bad read CRCs, writes refused
+					 * for a bad CRC (both retried) */
 	double		 seconds;
 	uint64_t	 lat_count;
 	uint64_t	 lat_max;

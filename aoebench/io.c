@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "aoe.h"
+#include "crc8x4.h"
 #include "log.h"
 #include "util.h"
 #include "aoebench.h"
@@ -24,6 +25,8 @@
 #define IO_RTO_MAX_MS	2000
 #define IO_MISMATCH_LOG	5		/* mismatched sectors shown */
 #define IO_ERROR_LOG	10		/* failed requests shown */
+/* ATA error: interface CRC (a crc8x4 write whose CRC did not match) */
+#define IO_ATA_ICRC	0x80
 /* status bits the Linux driver takes as failure: BSY, DF, DRQ, ERR */
 #define IO_ATA_FAIL	(ATA_STAT_BSY | ATA_STAT_DF | ATA_STAT_DRQ | ATA_STAT_ERR)
 
@@ -200,6 +203,13 @@ io_build(struct io_engine *e, struct io_frame *f, unsigned slot)
 	}
 	if (w)
 		f->len += f->nsect * SECTOR_SIZE;
+	/* crc8x4: the request's argument block and data; the tag is not
+	 * covered, so a retransmission keeps it */
+	if (w && e->t->crc8x4) {
+		crc8x4(f->buf + AOE_HDR_LEN, 12 + f->nsect * SECTOR_SIZE,
+		    f->buf + f->len);
+		f->len += CRC8X4_LEN;
+	}
 	f->len = aoe_pad(f->buf, f->len, cap);
 }
 
@@ -391,6 +401,23 @@ io_verify(struct io_engine *e, const struct io_frame *f, const uint8_t *data)
 	}
 }
 
+/* crc8x4: a write refused for its CRC (ICRC), or a read reply whose CRC
+ * does not match (or is missing) */
+static int
+io_crc_bad(const struct io_engine *e, const struct io_frame *f,
+    const struct aoe_ata *a)
+{
+	size_t	 n = (size_t)f->nsect * SECTOR_SIZE;
+
+	if (e->kind == IO_WRITE)
+		return (a->cmd_status & ATA_STAT_ERR) &&
+		    (a->err_feature & IO_ATA_ICRC);
+	if (a->cmd_status & IO_ATA_FAIL)
+		return 0;
+	return a->datalen < n + CRC8X4_LEN ||
+	    !crc8x4_check(a->data - 12, 12 + n, a->data + n);
+}
+
 /* Which of our frames an ATA reply answers, or NULL (late or not ours). */
 static struct io_frame *
 io_match(struct io_engine *e, const uint8_t *buf, size_t len,
@@ -440,6 +467,12 @@ io_reply(struct io_engine *e, const uint8_t *buf, size_t len, uint64_t now)
 	}
 	ri = f->req;
 	q = &e->reqs[ri];
+	if (e->t->crc8x4 && io_crc_bad(e, f, &a)) {
+		/* the frame was damaged on the way: ask again (new tag) */
+		e->r->crc_errors++;
+		f->due_ns = now;
+		return;
+	}
 	if (a.cmd_status & IO_ATA_FAIL) {
 		snprintf(why, sizeof(why), "ATA status %#x error %#x",
 		    a.cmd_status, a.err_feature);

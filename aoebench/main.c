@@ -51,6 +51,9 @@ static const char main_usage_text[] =
     "  -w MS             first retransmission timeout (default 200; backoff to 2 s)\n"
     "  -D SECONDS        give up on one request after this long (default 60)\n"
     "  -T SECONDS        discover: how long to collect answers (default 1)\n"
+    "  -X WORD[,WORD...] negotiate extensions (0x23) first: crc8x4, tag_inc_le,\n"
+    "                    tag_inc_be, tag_random, reset, ...; with crc8x4 writes\n"
+    "                    carry CRCs and read CRCs are checked\n"
     "  -j                print the result as one JSON object\n"
     "  -v                verbose\n";
 
@@ -127,7 +130,7 @@ main_options(int argc, char **argv, struct bench_opts *o)
 	unsigned	 i;
 
 	main_defaults(o);
-	while ((ch = getopt(argc, argv, "b:D:fhi:jl:M:n:o:p:q:rs:t:T:vw:W:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:D:fhi:jl:M:n:o:p:q:rs:t:T:vw:W:x:X:")) != -1) {
 		switch (ch) {
 		case 'b':
 			o->iosize = main_number(ch, optarg, SECTOR_SIZE,
@@ -200,6 +203,12 @@ main_options(int argc, char **argv, struct bench_opts *o)
 			break;
 		case 'x':
 			o->cpu = main_number(ch, optarg, 0, CPU_SETSIZE - 1);
+			break;
+		case 'X':
+			if (*optarg == '\0' || strlen(optarg) > 200)
+				main_usage_error("-X %s: 1 to 200 characters",
+				    optarg);
+			o->ext_words = optarg;
 			break;
 		default:
 			main_usage_error("unknown option");
@@ -303,6 +312,15 @@ main(int argc, char **argv)
 		else
 			log_warnx("no AoE target answered on %s", o.ifname);
 		return MAIN_EXIT_FAIL;
+	}
+	if (o.ext_words != NULL) {
+		if (target_extensions(&p, &o, &t) == -1)
+			return MAIN_EXIT_FAIL;
+		/* the Sector Count offered to a crc8x4 initiator may be lower */
+		rc = t.crc8x4;
+		if (rc && target_find(&p, &o, &t) == -1)
+			return MAIN_EXIT_FAIL;
+		t.crc8x4 = rc;
 	}
 	if (target_identify(&p, &o, &t) == -1)
 		return MAIN_EXIT_FAIL;

@@ -90,6 +90,7 @@ report_merge(struct report *a, const struct report *b)
 	a->bad += b->bad;
 	a->errors += b->errors;
 	a->mismatches += b->mismatches;
+	a->crc_errors += b->crc_errors;
 	a->seconds += b->seconds;
 	a->lat_count += b->lat_count;
 	if (b->lat_max > a->lat_max)
@@ -112,7 +113,8 @@ report_json_fields(const struct report *r)
 	    "\"iops\":%.1f,\"mbps\":%.3f,\"lat_p50_us\":%llu,"
 	    "\"lat_p99_us\":%llu,\"lat_p999_us\":%llu,\"lat_max_us\":%llu,"
 	    "\"retransmits\":%llu,\"late\":%llu,\"aoe_errors\":%llu,"
-	    "\"bad_replies\":%llu,\"errors\":%llu,\"mismatches\":%llu",
+	    "\"bad_replies\":%llu,\"errors\":%llu,\"mismatches\":%llu,"
+	    "\"crc_errors\":%llu",
 	    r->command, r->target, (unsigned long long)r->bytes,
 	    (unsigned long long)r->requests, (unsigned long long)r->frames,
 	    r->seconds, report_rate(r->requests, r->seconds),
@@ -123,7 +125,8 @@ report_json_fields(const struct report *r)
 	    (unsigned long long)r->lat_max,
 	    (unsigned long long)r->retransmits, (unsigned long long)r->late,
 	    (unsigned long long)r->aoe_errors, (unsigned long long)r->bad,
-	    (unsigned long long)r->errors, (unsigned long long)r->mismatches);
+	    (unsigned long long)r->errors, (unsigned long long)r->mismatches,
+	    (unsigned long long)r->crc_errors);
 }
 
 static void

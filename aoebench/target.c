@@ -418,3 +418,111 @@ target_frame_sectors(const struct target *t, const struct pkt *p)
 		n = m;
 	return n ? n : 1;
 }
+
+/* The 0x23 request: the -X words, NUL-separated, ending in two NULs. */
+static size_t
+target_ext_req(const struct pkt *p, const struct bench_opts *o,
+    const struct target *t, uint8_t *frame, size_t cap, uint16_t *wlen)
+{
+	struct aoe_hdr	 h;
+	uint8_t		 words[256];
+	size_t		 n, i;
+	int		 len;
+
+	n = strlen(o->ext_words);
+	if (n + 2 > sizeof(words))
+		fatalx("-X %s: too long", o->ext_words);
+	for (i = 0; i < n; i++)
+		words[i] = o->ext_words[i] == ',' ? '\0' : (uint8_t)o->ext_words[i];
+	words[n++] = '\0';
+	words[n++] = '\0';
+	memset(&h, 0, sizeof(h));
+	memcpy(h.dst, t->mac, 6);
+	memcpy(h.src, p->mac, 6);
+	h.type = AOE_ETHERTYPE;
+	h.ver = AOE_VERSION;
+	h.major = t->shelf;
+	h.minor = t->slot;
+	h.cmd = AOE_CMD_EXT;
+	h.tag = target_new_tag();
+	aoe_hdr_encode(frame, &h);
+	if ((len = aoe_ext_encode(frame, cap, words, (uint16_t)n)) < 0)
+		fatalx("-X %s: too long", o->ext_words);
+	*wlen = (uint16_t)n;
+	return aoe_pad(frame, (size_t)len, cap);
+}
+
+/* 1: every word came back accepted (in capitals), -1: one did not,
+ * 0: not the answer */
+static int
+target_ext_answer(const struct pkt *p, const uint8_t *f, size_t len,
+    struct target *t)
+{
+	struct aoe_hdr	 h;
+	struct aoe_ext	 e;
+	size_t		 pos = 0, start, i;
+	int		 n, ok = 1;
+	char		 w[64];
+
+	if (target_answer(p, f, len, AOE_CMD_EXT, &h) != 0 ||
+	    aoe_ext_decode(f, len, &e) != 0)
+		return 0;
+	while ((n = aoe_ext_next_word(&e, &pos, &start)) > 0) {
+		if ((size_t)n >= sizeof(w))
+			n = sizeof(w) - 1;
+		memcpy(w, e.words + start, (size_t)n);
+		w[n] = '\0';
+		for (i = 0; i < (size_t)n; i++)
+			if (w[i] >= 'a' && w[i] <= 'z')
+				break;
+		if (i < (size_t)n && !(w[0] >= '0' && w[0] <= '9')) {
+			log_warnx("e%u.%u: extension \"%s\" not accepted",
+			    t->shelf, t->slot, w);
+			ok = 0;
+		}
+		if (strcmp(w, "CRC8X4") == 0)
+			t->crc8x4 = 1;
+	}
+	return ok ? 1 : -1;
+}
+
+int
+target_extensions(struct pkt *p, const struct bench_opts *o, struct target *t)
+{
+	struct pkt_batch	 b;
+	uint8_t			 q[512];
+	uint64_t		 now, end, resend;
+	uint32_t		 rto = o->rto_ms;
+	uint16_t		 wlen;
+	size_t			 qlen;
+	unsigned		 i;
+	int			 r = 0;
+
+	pkt_batch_init(&b, p);
+	now = now_ns();
+	end = now + o->deadline_s * 1000000000ULL;
+	resend = now;
+	t->crc8x4 = 0;
+	while (r == 0 && now < end) {
+		if (now >= resend) {
+			qlen = target_ext_req(p, o, t, q, sizeof(q), &wlen);
+			if (pkt_send(p, q, qlen, sizeof(q)) == -1)
+				log_debug("extensions: send failed");
+			resend = now + rto * 1000000ULL;
+			rto = target_backoff(rto);
+		}
+		pkt_wait(p, 0, (int)((resend - now) / 1000000) + 1);
+		pkt_recv_batch(p, &b);
+		for (i = 0; i < b.n && r == 0; i++)
+			r = target_ext_answer(p, b.frame[i], b.len[i], t);
+		now = now_ns();
+	}
+	pkt_batch_free(&b);
+	if (r == 0)
+		log_warnx("e%u.%u: no answer to the extension command",
+		    t->shelf, t->slot);
+	else
+		log_debug("e%u.%u: extensions %s accepted%s", t->shelf,
+		    t->slot, o->ext_words, t->crc8x4 ? " (crc8x4)" : "");
+	return r == 1 ? 0 : -1;
+}

@@ -26,7 +26,7 @@ aoecmd_cfg_reply(struct engine_req *r, uint8_t ccmd, uint8_t error)
 	memset(&c, 0, sizeof(c));
 	c.bufcnt = x->bufcnt;
 	c.fwver = ENGINE_FW_VERSION;
-	c.scnt = (uint8_t)r->nic->max_sectors;
+	c.scnt = (uint8_t)ext_max_sectors(r);
 	c.aoever = AOE_VERSION;
 	c.ccmd = ccmd & AOECMD_NIBBLE;
 	c.cslen = x->config_len;
@@ -90,6 +90,7 @@ aoecmd_cfg_set(struct engine_req *r, const struct aoe_cfg *c)
 	if (r->x->config_len != 0 && !aoecmd_cfg_equal(r->x, c))
 		return aoecmd_cfg_reply(r, AOE_CCMD_SET, AOE_ERR_CFGSET);
 	aoecmd_cfg_store(r, c);
+	ext_reset_mac(r->x, r->hdr.src);	/* as 2014: a set resets */
 	return aoecmd_cfg_reply(r, AOE_CCMD_SET, 0);
 }
 
@@ -97,6 +98,7 @@ static size_t
 aoecmd_cfg_fset(struct engine_req *r, const struct aoe_cfg *c)
 {
 	aoecmd_cfg_store(r, c);
+	ext_reset_mac(r->x, r->hdr.src);
 	return aoecmd_cfg_reply(r, AOE_CCMD_FSET, 0);
 }
 

@@ -58,6 +58,11 @@ ata_done(struct engine_req *r, struct aoe_ata *a, uint8_t status,
 	a->err_feature = error;
 	a->scnt = scnt;
 	aoe_ata_encode(r->frame, a);
+	if (r->seen != NULL)
+		ext_write_done(r, status, error, scnt);
+	/* data (a read, IDENTIFY) carries the CRC for a crc8x4 initiator */
+	if (datalen > 0)
+		datalen = ext_read_crc(r, datalen);
 	return engine_reply(r, AOE_ATA_HDR_LEN + datalen, 0);
 }
 
@@ -308,12 +313,29 @@ ata_write(struct engine_req *r, struct aoe_ata *a)
 	uint64_t	 lba = aoe_ata_lba(a), off;
 	size_t		 n = (size_t)a->scnt * ATA_SECTOR;
 	uint8_t		*data = r->frame + AOE_ATA_HDR_LEN;
+	struct ext_seen	 seen;
 	int		 rc;
 
 	/* A frame that does not carry the data it announces is malformed
 	 * (as vblade); checked first, before anything about the export. */
 	if (a->datalen < n)
 		return engine_reply_error(r, AOE_ATA_HDR_LEN, AOE_ERR_BADARG);
+	/* a crc8x4 write that does not match is not written: ICRC|ABRT, so
+	 * the initiator retries (docs/extensions.md) */
+	if (!ext_write_crc_ok(r, a))
+		return ata_fail(r, a, ATA_ERR_ICRC | ATA_ERR_ABRT);
+	switch (ext_write_arrive(r, &seen)) {
+	case EXT_DUP_RUNNING:
+		return 0;	/* the original's reply answers it */
+	case EXT_DUP_DONE:
+		if (!(x->flags & EXPORT_KERNEL) && x->sync_pending)
+			*r->sync_export = x;
+		return ata_done(r, a, seen.status, seen.error, seen.scnt, 0);
+	case EXT_STALE:
+		return ata_fail(r, a, ATA_ERR_ABRT);
+	case EXT_RUN:
+		break;
+	}
 	if (x->flags & EXPORT_RDONLY) {
 		x->st.err_rdonly++;
 		return ata_fail(r, a, ATA_ERR_ABRT);
@@ -511,7 +533,7 @@ ata_handle(struct engine_req *r)
 	    r->hdr.src))
 		return engine_reply_error(r, AOE_ATA_HDR_LEN,
 		    AOE_ERR_RESERVED);
-	if (a.scnt > r->nic->max_sectors)
+	if (a.scnt > ext_max_sectors(r))
 		return engine_reply_error(r, AOE_ATA_HDR_LEN, AOE_ERR_BADARG);
 	for (i = 0; i < sizeof(ata_cmds) / sizeof(ata_cmds[0]); i++)
 		if (ata_cmds[i].cmd == a.cmd_status)

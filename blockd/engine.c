@@ -22,6 +22,7 @@ static const struct {
 	{ AOE_CMD_CFG,	aoecmd_cfg },
 	{ AOE_CMD_MASK,	aoecmd_mask },
 	{ AOE_CMD_RSV,	aoecmd_rsv },
+	{ AOE_CMD_EXT,	ext_cmd },
 };
 
 static int
@@ -140,6 +141,7 @@ engine_run(struct export *x, const struct nic_view *nic, uint8_t *frame,
 		x->st.dropped_mask++;
 		return 0;
 	}
+	r.ext_flags = ext_peer_flags(x, r.hdr.src);
 	for (i = 0; i < sizeof(engine_cmds) / sizeof(engine_cmds[0]); i++)
 		if (engine_cmds[i].cmd == r.hdr.cmd)
 			return engine_cmds[i].fn(&r);
@@ -230,6 +232,7 @@ engine_fail_write(struct export *x, uint8_t *frame)
 	frame[25] = ATA_ERR_ABRT;
 	frame[27] = ATA_STAT_DRDY | ATA_STAT_ERR;
 	x->st.err_io++;
+	ext_write_failed(x, frame);
 }
 
 size_t

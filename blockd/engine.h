@@ -57,6 +57,58 @@ struct export_stats {
 	uint64_t	cache_hits, cache_misses;	/* reads served from / past the cache */
 	uint64_t	held;			/* reads, writes held back behind an
 						 * overlapping earlier write */
+	/* extensions (ext.c, docs/extensions.md) */
+	uint64_t	ext_commands;		/* 0x23 commands answered */
+	uint64_t	crc_errors;		/* crc8x4 writes refused: bad CRC */
+	uint64_t	duplicates;		/* exact duplicate writes not run again */
+	uint64_t	stale_frames;		/* tag_inc_*: writes older than one applied */
+};
+
+/*
+ * The extensions of the 2014 AoEde (0x23, ext.c): per initiator MAC and
+ * export, a bounded table of peers.  Each peer keeps what it negotiated and a
+ * window of the writes it sent recently, so that an exact duplicate (same
+ * MAC, tag and 12-byte ATA argument) is answered without being written again.
+ */
+#define EXT_PEERS_MAX		8	/* initiators tracked per export */
+#define EXT_WINDOW		128	/* writes remembered per initiator */
+#define EXT_WINDOW_NS		(UINT64_C(10) * 1000000000)	/* and for how long */
+
+#define EXT_CRC8X4		0x01	/* flags: "crc8x4" negotiated */
+#define EXT_COALESCED_READ	0x02	/* "coalesced_read": accepted, ignored */
+
+enum ext_tags { EXT_TAGS_ANY = 0, EXT_TAGS_INC_LE, EXT_TAGS_INC_BE,
+	EXT_TAGS_RANDOM };
+
+enum ext_seen_state { EXT_SEEN_FREE = 0, EXT_SEEN_RUNNING, EXT_SEEN_DONE };
+
+/* One write in a peer's window. */
+struct ext_seen {
+	uint64_t	 t_ns;		/* arrival */
+	uint64_t	 gen;		/* unique per export: engine_req.seen_gen */
+	uint32_t	 tag;
+	uint8_t		 arg[12];	/* the request's ATA argument, as sent */
+	uint8_t		 state;		/* enum ext_seen_state */
+	uint8_t		 status, error, scnt;	/* the reply, once DONE */
+};
+
+struct ext_peer {
+	uint8_t		 mac[6];
+	bool		 used;
+	uint8_t		 flags;		/* EXT_* */
+	uint8_t		 tags;		/* enum ext_tags */
+	uint32_t	 congestion;	/* last "congestion N": recorded only */
+	uint64_t	 last_use;	/* LRU stamp */
+	bool		 have_wtag;
+	uint32_t	 max_wtag;	/* tag_inc_*: newest write tag applied */
+	unsigned	 next;		/* next window slot (FIFO) */
+	struct ext_seen	 seen[EXT_WINDOW];
+};
+
+struct export_ext {
+	struct ext_peer	 peers[EXT_PEERS_MAX];
+	uint64_t	 stamp;		/* LRU clock */
+	uint64_t	 gen;
 };
 
 struct engine_io;
@@ -120,6 +172,8 @@ struct export {
 	bool		 sync_pending;
 	struct export_aio aio;
 
+	struct export_ext ext;
+
 	struct export_stats st;
 };
 
@@ -141,6 +195,9 @@ struct engine_req {
 	size_t			 cap;		/* buffer capacity */
 	struct export		**sync_export;	/* never NULL */
 	struct engine_io	*io;		/* NULL: synchronous I/O */
+	uint8_t			 ext_flags;	/* the sender's EXT_* at arrival */
+	struct ext_seen		*seen;		/* a write in the window, or NULL */
+	uint64_t		 seen_gen;	/* seen->gen when it was taken */
 };
 
 enum engine_io_op { ENGINE_IO_READ = 1, ENGINE_IO_WRITE, ENGINE_IO_FLUSH };

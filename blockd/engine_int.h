@@ -68,6 +68,43 @@ void	aio_flush_wait(struct engine_io *io);
  * length (a cache hit, a synchronous fallback) or ENGINE_PENDING */
 size_t	ata_io_start(struct engine *e, struct engine_io *io);
 
+/* ATA error register: interface CRC error (with ABRT: a crc8x4 write whose
+ * CRC does not match; the initiator retries) */
+#define ATA_ERR_ICRC		0x80
+
+/* ext.c: the 0x23 extension command */
+size_t	ext_cmd(struct engine_req *r);
+/* ext.c: what the sender of r negotiated (EXT_*), 0 if nothing */
+uint8_t	ext_peer_flags(struct export *x, const uint8_t mac[6]);
+/* ext.c: sectors per ATA command for this request's sender: the NIC's
+ * limit, less when 4 CRC bytes must still fit the buffer */
+unsigned ext_max_sectors(const struct engine_req *r);
+/* ext.c: a config-string set by `mac` resets its extensions */
+void	ext_reset_mac(struct export *x, const uint8_t mac[6]);
+/* ext.c: a crc8x4 write: does its CRC match?  Counts and logs a mismatch. */
+bool	ext_write_crc_ok(struct engine_req *r, const struct aoe_ata *a);
+/* ext.c: a read reply of n data bytes is built: append the CRC if the
+ * sender negotiated crc8x4; returns the data length to send */
+size_t	ext_read_crc(struct engine_req *r, size_t n);
+
+enum ext_verdict {
+	EXT_RUN = 0,		/* a new write: run it (r->seen set) */
+	EXT_DUP_RUNNING,	/* a duplicate of a write still running: drop */
+	EXT_DUP_DONE,		/* a duplicate of a finished write: *done holds
+				 * the reply registers to send again */
+	EXT_STALE,		/* tag_inc_*: older than a write applied */
+};
+/* ext.c: a write arrived (its CRC checked): look it up in the window */
+enum ext_verdict ext_write_arrive(struct engine_req *r,
+	    struct ext_seen *done);
+/* ext.c: the reply of the write r->seen is built with these registers */
+void	ext_write_done(struct engine_req *r, uint8_t status, uint8_t error,
+	    uint8_t scnt);
+/* ext.c: a built write reply (frame) was turned into a failure */
+void	ext_write_failed(struct export *x, const uint8_t *frame);
+/* tests: a fixed monotonic clock in ns (0: the real one) */
+extern uint64_t ext_clock_fixed;
+
 /* aoecmd.c: commands 1, 2 and 3 */
 size_t	aoecmd_cfg(struct engine_req *r);
 size_t	aoecmd_mask(struct engine_req *r);

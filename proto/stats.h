@@ -28,7 +28,8 @@
 	X(identifies) X(cfg_queries) X(err_range) X(err_rdonly) X(err_io) \
 	X(err_badarg) X(err_unsupported) X(err_reserved) X(dropped_mask) \
 	X(lat_p50_us) X(lat_p99_us) X(lat_p999_us) X(sectors) \
-	X(cache_hits) X(cache_misses)
+	X(cache_hits) X(cache_misses) \
+	X(ext_commands) X(crc_errors) X(duplicates) X(stale_frames)
 
 #define STATS_FIELD(name) uint64_t name;
 

@@ -1565,7 +1565,7 @@ test_reserve_errors(void **state)
 static void
 test_badcmd(void **state)
 {
-	static const uint8_t	 cmds[] = { 0x23, 0x04, 0xF0, 0xFF };
+	static const uint8_t	 cmds[] = { 0x24, 0x04, 0xF0, 0xFF };
 	size_t		 r;
 	unsigned	 i;
 
