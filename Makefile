@@ -80,7 +80,7 @@ FUZZ_BINS	:= $(patsubst tests/fuzz/%.c,build/fuzz/fuzzers/%,$(FUZZ_SRCS))
 -include $(wildcard tests/unit/*.mk)
 
 .PHONY: all check unit unit-run asan-unit fuzz fuzz-check fuzz-build integration \
-	demo deps users install uninstall clean bench lint soak
+	demo deps users install uninstall clean bench lint soak check-kernel
 .DEFAULT_GOAL := all
 
 all: $(PROGS)
@@ -146,6 +146,18 @@ fuzz-check: deps fuzz-build
 
 fuzz: deps fuzz-build
 	@tests/lib/run-fuzz.sh seconds $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+# --- the real Linux initiator: the full matrix (make check runs a subset) ---
+KERNEL_MATRIX	:= "-p discover,data,fs,restarts" "-p -m 9000 discover,data,fs,restarts" \
+		   "-p -n 2 discover,data,fs" "-p -m 9000 -n 2 discover,data,fs,restarts" \
+		   "-a -w -R 6 restarts" "-a -r readonly" "-c 2 -m 9000 data,fs"
+
+check-kernel: deps all users
+	@pass=0; fail=0; for opts in $(KERNEL_MATRIX); do \
+		echo "== tests/vm/run.sh $$opts"; \
+		if AOEDE_BUILD=$(B) sh tests/vm/run.sh $$opts; then pass=$$((pass + 1)); \
+		else fail=$$((fail + 1)); echo "FAIL: run.sh $$opts"; fi; \
+	done; echo "check-kernel: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
 
 # --- static analysis (CI runs it after make check) ----------------------
 LINT_SRCS	:= $(wildcard proto/*.c netd/*.c blockd/*.c supervisor/*.c ctl/*.c aoebench/*.c bench/*.c)
