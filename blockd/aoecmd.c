@@ -10,6 +10,17 @@
 
 #define AOECMD_NIBBLE	0x0f
 
+/* A LAN-side change refused by a lan-* switch, logged with its sender. */
+static void
+aoecmd_refused(struct engine_req *r, const char *what)
+{
+	char	 by[ENGINE_MAC_STRLEN];
+
+	engine_mac_str(r->hdr.src, by);
+	log_info("%s: %s by %s refused: switched off in the configuration",
+	    r->x->name, what, by);
+}
+
 /* --- Query Config ------------------------------------------------------ */
 
 typedef size_t (*aoecmd_cfg_fn)(struct engine_req *, const struct aoe_cfg *);
@@ -55,6 +66,7 @@ aoecmd_cfg_store(struct engine_req *r, const struct aoe_cfg *c)
 	/* c->cs points into the frame, x->config is ours: no overlap */
 	memcpy(x->config, c->cs, c->cslen);
 	x->config_len = c->cslen;
+	x->state_dirty = true;
 	engine_mac_str(r->hdr.src, mac);
 	log_info("%s: config string set to %u bytes by %s", x->name,
 	    (unsigned)c->cslen, mac);
@@ -97,6 +109,13 @@ aoecmd_cfg_set(struct engine_req *r, const struct aoe_cfg *c)
 static size_t
 aoecmd_cfg_fset(struct engine_req *r, const struct aoe_cfg *c)
 {
+	/* lan-force-config = no: a forced set is only a set (error 4 when
+	 * another string is there) */
+	if ((r->x->flags & EXPORT_NO_FORCE_CONFIG) && r->x->config_len != 0 &&
+	    !aoecmd_cfg_equal(r->x, c)) {
+		aoecmd_refused(r, "forced config string set");
+		return aoecmd_cfg_reply(r, AOE_CCMD_FSET, AOE_ERR_CFGSET);
+	}
 	aoecmd_cfg_store(r, c);
 	ext_reset_mac(r->x, r->hdr.src);
 	return aoecmd_cfg_reply(r, AOE_CCMD_FSET, 0);
@@ -171,6 +190,7 @@ aoecmd_mask_add(struct engine_req *r, const uint8_t mac[6])
 	if (x->nmasks >= EXPORT_MAX_MASKS)
 		return AOE_MERR_FULL;
 	memcpy(x->masks[x->nmasks++], mac, 6);
+	x->state_dirty = true;
 	aoecmd_mask_log(r, "added", mac);
 	return AOE_MERR_OK;
 }
@@ -188,6 +208,7 @@ aoecmd_mask_del(struct engine_req *r, const uint8_t mac[6])
 		return AOE_MERR_OK;
 	memmove(x->masks[i], x->masks[i + 1], (x->nmasks - i - 1) * 6);
 	x->nmasks--;
+	x->state_dirty = true;
 	aoecmd_mask_log(r, "deleted", mac);
 	return AOE_MERR_OK;
 }
@@ -214,6 +235,14 @@ aoecmd_mask_edit(struct engine_req *r, const struct aoe_mask *m)
 	unsigned	 i;
 	int		 merr, n;
 
+	/* lan-mask-edit = no: MError 1 (unspecified) on the first directive,
+	 * nothing applied */
+	if ((r->x->flags & EXPORT_NO_MASK_EDIT) && m->dcount > 0) {
+		aoecmd_refused(r, "mask list edit");
+		n = aoe_mask_encode(r->frame, r->cap, AOE_MCMD_EDIT,
+		    AOE_MERR_UNSPEC, 0, (const uint8_t (*)[6])r->x->masks, 0);
+		return n < 0 ? 0 : engine_reply(r, (size_t)n, 0);
+	}
 	/* In order; what was applied before a failing directive stays. */
 	for (i = 0; i < m->dcount; i++) {
 		aoe_mask_dir_get(m, i, &d);
@@ -275,6 +304,7 @@ aoecmd_rsv_store(struct engine_req *r, const struct aoe_rsv *v)
 	/* v->macs points into the frame, x->reserve is ours */
 	memcpy(x->reserve, v->macs, (size_t)v->nmacs * 6);
 	x->nreserve = v->nmacs;
+	x->state_dirty = true;
 	engine_mac_str(r->hdr.src, by);
 	if (v->nmacs == 0)
 		log_info("%s: reservation released by %s", x->name, by);
@@ -302,13 +332,24 @@ aoecmd_rsv(struct engine_req *r)
 	switch (v.rcmd) {
 	case AOE_RCMD_READ:
 		return aoecmd_rsv_reply(r, v.rcmd, 0);
+	case AOE_RCMD_FSET:
+		if (!(x->flags & EXPORT_NO_FORCE_RESERVE))
+			goto store;
+		/* lan-force-reserve = no: a forced set is a plain set (error 6
+		 * from a MAC that is not on the list) */
+		if (x->nreserve > 0 && !engine_mac_in(
+		    (const uint8_t (*)[6])x->reserve, x->nreserve,
+		    r->hdr.src)) {
+			aoecmd_refused(r, "forced reserve");
+			return aoecmd_rsv_reply(r, v.rcmd, AOE_ERR_RESERVED);
+		}
+		goto store;
 	case AOE_RCMD_SET:
 		if (x->nreserve > 0 && !engine_mac_in(
 		    (const uint8_t (*)[6])x->reserve, x->nreserve,
 		    r->hdr.src))
 			return aoecmd_rsv_reply(r, v.rcmd, AOE_ERR_RESERVED);
-		/* FALLTHROUGH */
-	case AOE_RCMD_FSET:
+	store:
 		if (nmacs > EXPORT_MAX_RESERVE)
 			return aoecmd_rsv_reply(r, v.rcmd, AOE_ERR_BADARG);
 		aoecmd_rsv_store(r, &v);

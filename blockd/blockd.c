@@ -28,6 +28,7 @@
 #include "log.h"
 #include "msg.h"
 #include "sandbox.h"
+#include "state.h"
 #include "stats.h"
 #include "util.h"
 
@@ -36,11 +37,13 @@ static void	blockd_serve(struct blockd *, struct blockd_nic *);
 static __attribute__((noreturn)) void
 blockd_usage(void)
 {
-	fprintf(stderr, "usage: aoede-blockd -u uid:gid [-C root] [-v] "
+	fprintf(stderr, "usage: aoede-blockd -u uid:gid [-C root] [-s] [-v] "
 	    "-R nbufs:bufsize [-R ...] -x export [-x ...]\n"
 	    "export: shelf=S,slot=L,sectors=N[,offset=BYTES][,nics=MASK]"
-	    "[,bufcnt=N][,ro][,direct][,kernel][,nouring][,cache=BYTES]"
+	    "[,bufcnt=N][,ro][,direct][,kernel][,nouring][,nomaskedit]"
+	    "[,noforcereserve][,noforceconfig][,cache=BYTES]"
 	    "[,masks=MAC+MAC...]\n"
+	    "-s: the state directory is on the fd after the rings\n"
 	    "(started by aoede, with its resources on fds from %d)\n", FD_CHANNEL);
 	exit(2);
 }
@@ -65,12 +68,14 @@ int
 blockd_parse_export(char *spec, struct export *x, const char **why)
 {
 	enum { K_SHELF, K_SLOT, K_SECTORS, K_OFFSET, K_NICS, K_BUFCNT, K_RO,
-	    K_DIRECT, K_KERNEL, K_NOURING, K_MASKS, K_CACHE };
+	    K_DIRECT, K_KERNEL, K_NOURING, K_NOMASKEDIT, K_NOFORCERESERVE,
+	    K_NOFORCECONFIG, K_MASKS, K_CACHE };
 	char *const	 keys[] = { "shelf", "slot", "sectors", "offset", "nics",
-	    "bufcnt", "ro", "direct", "kernel", "nouring", "masks", "cache",
-	    NULL };
+	    "bufcnt", "ro", "direct", "kernel", "nouring", "nomaskedit",
+	    "noforcereserve", "noforceconfig", "masks", "cache", NULL };
 	static const unsigned flag[] = { EXPORT_RDONLY, EXPORT_DIRECT,
-	    EXPORT_KERNEL, EXPORT_NOURING };
+	    EXPORT_KERNEL, EXPORT_NOURING, EXPORT_NO_MASK_EDIT,
+	    EXPORT_NO_FORCE_RESERVE, EXPORT_NO_FORCE_CONFIG };
 	char		*val;
 	uint64_t	 v;
 	int		 seen = 0;
@@ -86,7 +91,7 @@ blockd_parse_export(char *spec, struct export *x, const char **why)
 			return -1;
 		}
 		seen |= 1 << k;
-		if (k >= K_RO && k <= K_NOURING) {
+		if (k >= K_RO && k <= K_NOFORCECONFIG) {
 			x->flags |= flag[k - K_RO];
 			continue;
 		}
@@ -231,6 +236,65 @@ blockd_map_nic(struct blockd *b, unsigned n, unsigned nexp, const char *geom)
 	nic->b = b;
 	nic->rx_bell = BLOCKD_FD_RX_BELL(nexp, n);
 	nic->tx_bell = BLOCKD_FD_TX_BELL(nexp, n);
+}
+
+/* --- persistent AoE state (state.h) ---------------------------------- */
+
+/*
+ * At start: the export's saved config string and reserve list; its mask
+ * list too unless one is configured (mac-allow, -m): the configured list is
+ * authoritative and replaces a saved one at every start.
+ */
+static void
+blockd_load_state(struct blockd *b, struct export *x)
+{
+	static struct export_state st;
+	char		 name[STATE_NAME_MAX];
+	const char	*why = NULL;
+	int		 rc;
+
+	state_file_name(x, name);
+	if ((rc = state_load(b->state_dir, x, &st, &why)) == 0)
+		return;
+	if (rc == -1) {
+		log_warnx("%s: state file %s ignored: %s; starting with empty "
+		    "AoE state", x->name, name, why);
+		return;
+	}
+	memcpy(x->config, st.config, st.config_len);
+	x->config_len = st.config_len;
+	memcpy(x->reserve, st.reserve, (size_t)st.nreserve * 6);
+	x->nreserve = st.nreserve;
+	if (x->nmasks == 0) {
+		memcpy(x->masks, st.masks, (size_t)st.nmasks * 6);
+		x->nmasks = st.nmasks;
+	} else if (st.nmasks != 0)
+		log_info("%s: saved mask list not restored: mac-allow is "
+		    "configured", x->name);
+	log_info("%s: AoE state restored from %s: config string %u bytes, "
+	    "%u masks, %u reserved", x->name, name, (unsigned)x->config_len,
+	    x->nmasks, x->nreserve);
+}
+
+/* After a batch: save every export changed over the LAN. */
+static void
+blockd_save_state(struct blockd *b)
+{
+	unsigned	 i;
+	int		 rc;
+
+	for (i = 0; i < b->eng.nexports; i++) {
+		struct export *x = &b->exports[i];
+
+		if (!x->state_dirty)
+			continue;
+		x->state_dirty = false;
+		if (b->state_dir < 0)
+			continue;
+		if ((rc = state_save(b->state_dir, x)) < 0)
+			log_warnx("%s: saving its AoE state: %s", x->name,
+			    strerror(-rc));
+	}
 }
 
 /* --- the data path ---------------------------------------------------- */
@@ -520,7 +584,9 @@ blockd_serve(struct blockd *b, struct blockd_nic *nic)
 
 	b->loops++;
 	while (nic->attached) {
-		if ((n = blockd_batch(b, nic)) < 0)
+		n = blockd_batch(b, nic);
+		blockd_save_state(b);
+		if (n < 0)
 			return;
 		if (n == 0 && ring_cons_prepare_sleep(&nic->rx))
 			return;
@@ -770,9 +836,13 @@ blockd_aio_init(struct blockd *b)
 }
 
 /* blockd's allowlist: file I/O on the fds it holds, its rings and channel.
- * No socket(), no open(): a compromised blockd reaches nothing new. */
+ * No socket(), no open(): a compromised blockd reaches nothing new.  With
+ * a state directory: openat, renameat(2) and unlinkat whose first argument
+ * is that directory's fd.  seccomp cannot look at the path, and an absolute
+ * one ignores the fd: it then resolves in blockd's chroot, an empty
+ * directory owned by root, where there is nothing to open or create. */
 static void
-blockd_seccomp(void)
+blockd_seccomp(const struct blockd *b)
 {
 	scmp_filter_ctx	 ctx;
 
@@ -787,6 +857,16 @@ blockd_seccomp(void)
 	/* io_uring_enter only: the ring was set up, restricted to file I/O on
 	 * the registered images and enabled before this filter (aio.c) */
 	sandbox_seccomp_allow(ctx, SCMP_SYS(io_uring_enter));
+	if (b->state_dir >= 0) {
+		sandbox_seccomp_allow_arg(ctx, SCMP_SYS(openat), 0,
+		    (uint64_t)b->state_dir);
+		sandbox_seccomp_allow_arg(ctx, SCMP_SYS(renameat), 0,
+		    (uint64_t)b->state_dir);
+		sandbox_seccomp_allow_arg(ctx, SCMP_SYS(renameat2), 0,
+		    (uint64_t)b->state_dir);
+		sandbox_seccomp_allow_arg(ctx, SCMP_SYS(unlinkat), 0,
+		    (uint64_t)b->state_dir);
+	}
 	sandbox_seccomp_load(ctx);
 }
 
@@ -797,8 +877,11 @@ blockd_options(struct blockd *b, int argc, char *argv[], const char **root,
 	const char	*ids = NULL, *why;
 	int		 ch, verbose = 0;
 
-	while ((ch = getopt(argc, argv, "C:R:u:vx:")) != -1) {
+	while ((ch = getopt(argc, argv, "C:R:su:vx:")) != -1) {
 		switch (ch) {
+		case 's':
+			b->state_dir = 0;	/* its number is known after the options */
+			break;
 		case 'C':
 			*root = optarg;
 			break;
@@ -836,13 +919,14 @@ blockd_main(int argc, char *argv[])
 {
 	static struct blockd	 blockd;
 	struct blockd		*b = &blockd;
-	const char		*root = SANDBOX_DEFAULT_ROOT, *geoms[BLOCKD_MAX_NICS];
+	const char		*root = SANDBOX_DEFAULT_ROOT, *geoms[BLOCKD_MAX_NICS] = { NULL };
 	struct sandbox_limits	 lim = { .fsize = RLIM_INFINITY };
 	uid_t			 uid;
 	gid_t			 gid;
 	unsigned		 i;
 
 	b->parent = getppid();
+	b->state_dir = -1;
 	log_init("blockd", 0);
 	b->eng.exports = b->exports;
 	blockd_options(b, argc, argv, &root, &uid, &gid, geoms);
@@ -853,6 +937,11 @@ blockd_main(int argc, char *argv[])
 	}
 	for (i = 0; i < b->nnics; i++)
 		blockd_map_nic(b, i, b->eng.nexports, geoms[i]);
+	if (b->state_dir == 0) {
+		b->state_dir = BLOCKD_FD_STATE_DIR(b->eng.nexports, b->nnics);
+		for (i = 0; i < b->eng.nexports; i++)
+			blockd_load_state(b, &b->exports[i]);
+	}
 	blockd_events(b);
 	blockd_aio_init(b);
 
@@ -863,7 +952,7 @@ blockd_main(int argc, char *argv[])
 	if (b->eng.ring != NULL)
 		lim.nproc = BLOCKD_IO_WORKERS;
 	sandbox_drop(root, uid, gid, b->parent, &lim);
-	blockd_seccomp();
+	blockd_seccomp(b);
 
 	if (msg_send_simple(b->chan, MSG_READY) == -1)
 		fatal("channel");

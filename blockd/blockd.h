@@ -47,6 +47,7 @@ struct blockd_nic {
 struct blockd {
 	pid_t			 parent;
 	int			 chan;
+	int			 state_dir;	/* the state directory; -1: none */
 	struct engine		 eng;
 	struct export		 exports[BLOCKD_MAX_EXPORTS];
 	struct blockd_nic	 nics[BLOCKD_MAX_NICS];

@@ -32,6 +32,11 @@
 					 * acknowledges after fdatasync */
 #define EXPORT_NOURING		0x08	/* synchronous I/O even when io_uring
 					 * works (AOEDE_NO_URING; tests) */
+/* LAN-side edits switched off (aoede.conf(5) lan-*): the command is refused
+ * and changes nothing (aoecmd.c) */
+#define EXPORT_NO_MASK_EDIT	0x10	/* MAC Mask List edit: MError 1 */
+#define EXPORT_NO_FORCE_RESERVE	0x20	/* forced reserve acts as a plain set */
+#define EXPORT_NO_FORCE_CONFIG	0x40	/* forced config set acts as a plain set */
 
 /* engine_handle() result: the request's I/O is in flight (io_uring); its
  * reply comes later through engine->done. */
@@ -167,6 +172,7 @@ struct export {
 	unsigned	 nmasks;
 	uint8_t		 reserve[EXPORT_MAX_RESERVE][6];
 	unsigned	 nreserve;
+	bool		 state_dirty;	/* changed over the LAN, not yet saved */
 
 	/* group commit: writes since the last fdatasync */
 	bool		 sync_pending;

@@ -13,7 +13,8 @@
  *   3  channel to the supervisor
  *   4 … 4+E-1           the image of export 0 … E-1
  *   4+E+3n, +1, +2      NIC n's memfd, rx doorbell, tx doorbell
- *   (E and the number of NICs come on blockd's command line)
+ *   4+E+3N              the state directory (O_DIRECTORY), only with -s
+ *   (E and the number N of NICs come on blockd's command line)
  */
 #ifndef AOEDE_PROTO_FDS_H
 #define AOEDE_PROTO_FDS_H
@@ -30,6 +31,7 @@
 #define BLOCKD_FD_RING(nexp, n)		(4 + (nexp) + 3 * (n))
 #define BLOCKD_FD_RX_BELL(nexp, n)	(BLOCKD_FD_RING(nexp, n) + 1)
 #define BLOCKD_FD_TX_BELL(nexp, n)	(BLOCKD_FD_RING(nexp, n) + 2)
-#define BLOCKD_FD_LAST(nexp, nnics)	(BLOCKD_FD_RING(nexp, nnics) - 1)
+#define BLOCKD_FD_STATE_DIR(nexp, nnics)	BLOCKD_FD_RING(nexp, nnics)
+#define BLOCKD_FD_LAST(nexp, nnics)	BLOCKD_FD_STATE_DIR(nexp, nnics)
 
 #endif

@@ -147,12 +147,15 @@ blockd_export_arg(const struct sup_export *x, struct child_args *a)
 	/* AOEDE_NO_URING in the supervisor's environment: blockd uses its
 	 * synchronous I/O path (children get an empty environment) */
 	off = snprintf(spec, sizeof(spec),
-	    "shelf=%u,slot=%u,sectors=%ju,offset=%ju,nics=%ju,bufcnt=%u%s%s%s%s",
+	    "shelf=%u,slot=%u,sectors=%ju,offset=%ju,nics=%ju,bufcnt=%u%s%s%s%s%s%s%s",
 	    x->shelf, x->slot, (uintmax_t)x->sectors, (uintmax_t)x->offset * 512,
 	    (uintmax_t)x->nic_mask, x->bufcnt,
 	    (x->flags & SUP_EXPORT_RDONLY) ? ",ro" : "",
 	    (x->flags & SUP_EXPORT_DIRECT) ? ",direct" : "",
 	    (x->flags & SUP_EXPORT_KERNEL) ? ",kernel" : "",
+	    (x->flags & SUP_EXPORT_NO_MASK_EDIT) ? ",nomaskedit" : "",
+	    (x->flags & SUP_EXPORT_NO_FORCE_RESERVE) ? ",noforcereserve" : "",
+	    (x->flags & SUP_EXPORT_NO_FORCE_CONFIG) ? ",noforceconfig" : "",
 	    getenv("AOEDE_NO_URING") != NULL ? ",nouring" : "");
 	if (x->cache_bytes != 0)
 		off += snprintf(spec + off, sizeof(spec) - off, ",cache=%ju",
@@ -178,6 +181,8 @@ blockd_args(struct sup *s, int chan, struct child_args *a)
 	args_add(a, "%s", s->root);
 	for (i = 0; i < (unsigned)s->verbose; i++)
 		args_add(a, "-v");
+	if (s->state_fd >= 0)
+		args_add(a, "-s");
 	for (i = 0; i < s->nnics; i++) {
 		args_add(a, "-R");
 		args_add(a, "%u:%u", s->nics[i].nbufs, s->nics[i].buf_size);
@@ -192,6 +197,8 @@ blockd_args(struct sup *s, int chan, struct child_args *a)
 		a->fds[a->nfds++] = s->nics[i].rx_bell;
 		a->fds[a->nfds++] = s->nics[i].tx_bell;
 	}
+	if (s->state_fd >= 0)	/* BLOCKD_FD_STATE_DIR */
+		a->fds[a->nfds++] = s->state_fd;
 }
 
 /* --- fork + exec -------------------------------------------------------- */

@@ -51,6 +51,7 @@ static const char *const conf_global_keys[CG_NKEYS] = {
 static const char *const conf_export_keys[CK_NKEYS] = {
 	"shelf", "slot", "path", "nics", "read-only", "offset", "length",
 	"durability", "direct", "cache", "bufcnt", "mac-allow", "shadow-directory",
+	"lan-mask-edit", "lan-force-reserve", "lan-force-config",
 };
 
 static const struct conf	*conf_installed;
@@ -348,6 +349,7 @@ conf_export_defaults(struct conf_export *x)
 {
 	memset(x, 0, sizeof(*x));
 	x->durability = CONF_SYNC;
+	x->lan_mask_edit = x->lan_force_reserve = x->lan_force_config = true;
 }
 
 /* A relative path starts at the configuration file's directory. */
@@ -626,6 +628,12 @@ conf_on_export_key(struct conf *c, unsigned line, const char *key, const char *v
 		    sizeof(why)) == -1)
 			return conf_error(c, line, "mac-allow: %s", why);
 		return 0;
+	case CK_LAN_MASK_EDIT:
+		return conf_bool_key(c, line, key, val, &x->lan_mask_edit);
+	case CK_LAN_FORCE_RESERVE:
+		return conf_bool_key(c, line, key, val, &x->lan_force_reserve);
+	case CK_LAN_FORCE_CONFIG:
+		return conf_bool_key(c, line, key, val, &x->lan_force_config);
 	default:
 		if (*val == '\0')
 			return 0;
@@ -820,6 +828,8 @@ conf_from_sup(struct conf *c, const struct sup *s)
 	conf_copy(c->control_socket, sizeof(c->control_socket), s->control_path);
 	conf_copy(c->netd_user, sizeof(c->netd_user), s->netd_user);
 	conf_copy(c->blockd_user, sizeof(c->blockd_user), s->blockd_user);
+	if (s->state_dir != NULL)
+		conf_copy(c->state_dir, sizeof(c->state_dir), s->state_dir);
 	if (s->control_group != NULL)
 		conf_copy(c->control_group, sizeof(c->control_group), s->control_group);
 	if (s->operator_group != NULL)
@@ -852,6 +862,9 @@ conf_from_sup(struct conf *c, const struct sup *s)
 		x->read_only = sx->flags & SUP_EXPORT_RDONLY;
 		x->direct = sx->flags & SUP_EXPORT_DIRECT;
 		x->durability = (sx->flags & SUP_EXPORT_KERNEL) ? CONF_KERNEL : CONF_SYNC;
+		x->lan_mask_edit = !(sx->flags & SUP_EXPORT_NO_MASK_EDIT);
+		x->lan_force_reserve = !(sx->flags & SUP_EXPORT_NO_FORCE_RESERVE);
+		x->lan_force_config = !(sx->flags & SUP_EXPORT_NO_FORCE_CONFIG);
 		x->offset = sx->offset;
 		x->length = sx->length;
 		x->cache_bytes = sx->cache_bytes;
@@ -872,6 +885,7 @@ conf_apply(const struct conf *c, struct sup *s)
 	s->operator_group = c->operator_group[0] ? c->operator_group : NULL;
 	s->netd_user = c->netd_user;
 	s->blockd_user = c->blockd_user;
+	s->state_dir = c->state_dir;
 	for (i = 0; i < c->nnics; i++)
 		conf_copy(s->nics[i].name, sizeof(s->nics[i].name), c->nics[i].name);
 	s->nnics = c->nnics;
@@ -888,7 +902,10 @@ conf_apply(const struct conf *c, struct sup *s)
 		sx->length = x->length;
 		sx->flags = (x->read_only ? SUP_EXPORT_RDONLY : 0) |
 		    (x->direct ? SUP_EXPORT_DIRECT : 0) |
-		    (x->durability == CONF_KERNEL ? SUP_EXPORT_KERNEL : 0);
+		    (x->durability == CONF_KERNEL ? SUP_EXPORT_KERNEL : 0) |
+		    (x->lan_mask_edit ? 0 : SUP_EXPORT_NO_MASK_EDIT) |
+		    (x->lan_force_reserve ? 0 : SUP_EXPORT_NO_FORCE_RESERVE) |
+		    (x->lan_force_config ? 0 : SUP_EXPORT_NO_FORCE_CONFIG);
 		sx->cache_bytes = x->cache_bytes;
 		sx->nic_mask = x->nic_mask;
 		sx->bufcnt = x->bufcnt;
@@ -1030,6 +1047,9 @@ conf_print_export(const struct conf *c, const struct conf_export *x,
 	for (i = 0; i < x->nmasks; i++)
 		fprintf(fp, " %s", mac_format(x->masks[i], buf));
 	fprintf(fp, "\nshadow-directory =%s%s\n", x->shadow_dir[0] ? " " : "", x->shadow_dir);
+	fprintf(fp, "lan-mask-edit = %s\nlan-force-reserve = %s\nlan-force-config = %s\n",
+	    x->lan_mask_edit ? "yes" : "no", x->lan_force_reserve ? "yes" : "no",
+	    x->lan_force_config ? "yes" : "no");
 }
 
 static void

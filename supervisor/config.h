@@ -33,7 +33,8 @@ enum conf_durability { CONF_SYNC, CONF_KERNEL };
 enum conf_export_key {
 	CK_SHELF, CK_SLOT, CK_PATH, CK_NICS, CK_READ_ONLY, CK_OFFSET, CK_LENGTH,
 	CK_DURABILITY, CK_DIRECT, CK_CACHE, CK_BUFCNT, CK_MAC_ALLOW,
-	CK_SHADOW_DIR, CK_NKEYS
+	CK_SHADOW_DIR, CK_LAN_MASK_EDIT, CK_LAN_FORCE_RESERVE, CK_LAN_FORCE_CONFIG,
+	CK_NKEYS
 };
 
 struct conf_nic {
@@ -65,6 +66,8 @@ struct conf_export {
 	uint8_t			 masks[SUP_MAX_MASKS][6];	/* mac-allow */
 	unsigned		 nmasks;
 	char			 shadow_dir[PATH_MAX];	/* stored for later; "" */
+	/* LAN-side edits of the AoE state allowed (default yes, as vblade) */
+	bool			 lan_mask_edit, lan_force_reserve, lan_force_config;
 };
 
 struct conf {

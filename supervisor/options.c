@@ -3,13 +3,15 @@
  * one-export form.
  *
  *   aoede [-n] [-v] [-c config-file] [-S control-socket] [-U netd-user:blockd-user]
+ *         [-D state-directory]
  *   aoede [-n] [-b bufcnt] [-o offset] [-l length] [-d] [-s] [-w] [-r]
  *         [-C cache-MiB] [-m mac[,mac...]] [-S control-socket]
- *         [-U netd-user:blockd-user] [-v]
+ *         [-U netd-user:blockd-user] [-D state-directory] [-v]
  *         shelf slot netif [netif ...] file
  *
  * Without positional arguments the configuration is CONF_DEFAULT_FILE;
- * -S and -U override the file.  -n checks the configuration against this
+ * -S, -U and -D override the file (-D: where the AoE state is kept,
+ * CONF_DEFAULT_STATE_DIR by default in both forms).  -n checks the configuration against this
  * host (interfaces, users, groups, images) and exits; -nv also prints it in
  * canonical form.  Every mistake is one clear line and exit status 1 (2 for
  * usage).
@@ -31,9 +33,10 @@ sup_usage(void)
 {
 	fprintf(stderr,
 	    "usage: aoede [-n] [-v] [-c config-file] [-S control-socket] [-U netd-user:blockd-user]\n"
+	    "             [-D state-directory]\n"
 	    "       aoede [-n] [-b bufcnt] [-o offset] [-l length] [-d] [-s] [-w] [-r]\n"
 	    "             [-C cache-MiB (default 0; 64 with -d)] [-m mac[,mac...]]\n"
-	    "             [-S control-socket] [-U netd-user:blockd-user]\n"
+	    "             [-S control-socket] [-U netd-user:blockd-user] [-D state-directory]\n"
 	    "             [-v] shelf slot netif [netif ...] file\n");
 	exit(2);
 }
@@ -134,6 +137,7 @@ sup_parse_args(struct sup *s, int argc, char *argv[])
 	static struct conf	 conf;
 	struct sup_export	*x = &s->exports[0];
 	const char		*file = NULL, *control = NULL, *users = NULL;
+	const char		*state = NULL;
 	int			 ch, i, export_opt = 0;
 	bool			 check_only = false, cache_set = false;
 
@@ -142,7 +146,7 @@ sup_parse_args(struct sup *s, int argc, char *argv[])
 	s->control_path = SUP_DEFAULT_CONTROL;
 	s->netd_user = SUP_NETD_USER;
 	s->blockd_user = SUP_BLOCKD_USER;
-	while ((ch = getopt(argc, argv, "+b:o:l:dswrC:m:c:nS:U:vh")) != -1) {
+	while ((ch = getopt(argc, argv, "+b:o:l:dswrC:m:c:nS:U:D:vh")) != -1) {
 		if (strchr("bioldswrCm", ch) != NULL && export_opt == 0)
 			export_opt = ch;
 		switch (ch) {
@@ -163,6 +167,12 @@ sup_parse_args(struct sup *s, int argc, char *argv[])
 		case 'n': check_only = true; break;
 		case 'S': control = optarg; break;
 		case 'U': users = optarg; break;
+		case 'D':
+			if (optarg[0] != '/')
+				fatalx("-D %s: the state directory must be an "
+				    "absolute path", optarg);
+			state = optarg;
+			break;
 		case 'v': s->verbose++; break;
 		default: sup_usage();
 		}
@@ -173,6 +183,7 @@ sup_parse_args(struct sup *s, int argc, char *argv[])
 		s->control_path = control;
 	if (users != NULL)
 		sup_parse_users(s, strdup(users));
+	s->state_dir = state;
 
 	if (file != NULL && argc > 0)
 		fatalx("-c %s and a command-line export (%s ...) cannot be combined",
@@ -196,6 +207,8 @@ sup_parse_args(struct sup *s, int argc, char *argv[])
 			snprintf(conf.blockd_user, sizeof(conf.blockd_user), "%s", s->blockd_user);
 			conf.global_key_line[3] = conf.global_key_line[4] = 0;
 		}
+		if (state != NULL)
+			snprintf(conf.state_dir, sizeof(conf.state_dir), "%s", state);
 		s->config_file = file;
 		sup_finish_config(&conf, s, check_only);
 		return 0;

@@ -52,6 +52,7 @@ sup_reload(struct sup *s, char *err, size_t errsize)
 	snprintf(next.control_socket, sizeof(next.control_socket), "%s", cur->control_socket);
 	snprintf(next.netd_user, sizeof(next.netd_user), "%s", cur->netd_user);
 	snprintf(next.blockd_user, sizeof(next.blockd_user), "%s", cur->blockd_user);
+	snprintf(next.state_dir, sizeof(next.state_dir), "%s", cur->state_dir);
 	a = reload_canonical(cur);
 	b = reload_canonical(&next);
 	same = strcmp(a, b) == 0;

@@ -437,6 +437,32 @@ sup_prepare_root(const char *root)
 	closedir(d);
 }
 
+/*
+ * The state directory (blockd's eS.L.state files): created if needed, owned
+ * by the blockd user, mode 0700.  blockd gets it as an fd and reaches
+ * nothing else of the file system (DESIGN.md §1).
+ */
+static void
+sup_open_state_dir(struct sup *s)
+{
+	struct stat	 st;
+	int		 fd;
+
+	if (mkdir(s->state_dir, 0700) == -1 && errno != EEXIST)
+		fatal("state directory %s", s->state_dir);
+	if ((fd = open(s->state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		fatal("state directory %s", s->state_dir);
+	if (fstat(fd, &st) == -1)
+		fatal("state directory %s", s->state_dir);
+	if ((st.st_uid != s->blockd_uid || st.st_gid != s->blockd_gid) &&
+	    fchown(fd, s->blockd_uid, s->blockd_gid) == -1)
+		fatal("state directory %s: chown", s->state_dir);
+	if ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) == -1)
+		fatal("state directory %s: chmod", s->state_dir);
+	s->state_fd = fd;
+}
+
 void
 sup_open_resources(struct sup *s)
 {
@@ -448,6 +474,7 @@ sup_open_resources(struct sup *s)
 	if (s->netd_uid == s->blockd_uid)
 		fatalx("netd and blockd must run as different users");
 	sup_open_images(s);
+	sup_open_state_dir(s);
 	for (i = 0; i < s->nnics; i++) {
 		if (sup_nic_facts(&s->nics[i], err, sizeof(err)) == -1)
 			fatalx("%s", err);

@@ -126,6 +126,7 @@ supervisor_main(int argc, char *argv[])
 
 	log_init("aoede", 0);
 	s->root = SANDBOX_DEFAULT_ROOT;
+	s->state_fd = -1;
 	sup_parse_args(s, argc, argv);
 	log_init("aoede", s->verbose);
 	if (geteuid() != 0)

@@ -36,6 +36,10 @@
 #define SUP_EXPORT_RDONLY	0x01
 #define SUP_EXPORT_DIRECT	0x02
 #define SUP_EXPORT_KERNEL	0x04
+/* LAN-side edits switched off (aoede.conf(5) lan-*; blockd's EXPORT_NO_*) */
+#define SUP_EXPORT_NO_MASK_EDIT		0x10
+#define SUP_EXPORT_NO_FORCE_RESERVE	0x20
+#define SUP_EXPORT_NO_FORCE_CONFIG	0x40
 
 enum child_role { ROLE_NETD, ROLE_BLOCKD };
 enum child_state { CHILD_DOWN, CHILD_STARTING, CHILD_READY };
@@ -108,6 +112,8 @@ struct sup {
 	uid_t			 netd_uid, blockd_uid;
 	gid_t			 netd_gid, blockd_gid;
 	const char		*root;		/* children's chroot */
+	const char		*state_dir;	/* AoE state (state-directory, -D) */
+	int			 state_fd;	/* it, open: blockd's; -1 before */
 	int			 verbose;
 	char			 libexec[PATH_MAX];
 	struct event_base	*base;

@@ -5,7 +5,8 @@
 #   net_setup NNICS [MTU]   target ns $NS_T with t0..tN-1, initiator ns $NS_I
 #                           with i0..iN-1; ti <-> ii are veth pairs
 #   aoede_start ARGS...     run aoede in $NS_T (stderr in $WORK/aoede.log,
-#                           control socket $WORK/ctl.sock), wait until it
+#                           control socket $WORK/ctl.sock, state directory
+#                           $AOEDE_STATE_DIR or $WORK/state), wait until it
 #                           serves; $AOEDE_PID
 #   ctl ARGS...             aoectl on that control socket
 #   aoede_stop              SIGTERM, wait, check exit status 0
@@ -72,8 +73,11 @@ net_mtu() {	# NIC MTU
 
 aoede_start() {
 	# a simple command, so that $! is aoede itself (ip netns exec execs it)
-	# a control socket of its own, so tests running side by side never meet
-	ip netns exec "$NS_T" "$B/aoede" -S "$WORK/ctl.sock" "$@" 2>"$WORK/aoede.log" &
+	# a control socket of its own, so tests running side by side never meet;
+	# the log emptied first: the wait below must not see an earlier start's
+	: > "$WORK/aoede.log"
+	ip netns exec "$NS_T" "$B/aoede" -S "$WORK/ctl.sock" -D "${AOEDE_STATE_DIR:-$WORK/state}" \
+	    "$@" 2>"$WORK/aoede.log" &
 	AOEDE_PID=$!
 	t=0
 	while ! grep -q 'serving' "$WORK/aoede.log" 2>/dev/null; do

@@ -336,7 +336,8 @@ test_canonical_round_trip(void **state)
 	fclose(fp);
 	assert_non_null(strstr(out1, "[export y]\nshelf = 1\nslot = 7\npath = /etc/aoede/y\n"
 	    "nics = eth0\nread-only = no\noffset = 0\nlength = 0\ndurability = sync\n"
-	    "direct = yes\ncache = 64M\nbufcnt = 64\nmac-allow =\nshadow-directory =\n\n"
+	    "direct = yes\ncache = 64M\nbufcnt = 64\nmac-allow =\nshadow-directory =\n"
+	    "lan-mask-edit = yes\nlan-force-reserve = yes\nlan-force-config = yes\n\n"
 	    "[export z]\n"));
 	assert_non_null(strstr(out1, "[nic eth0]\nmtu = any\nbufcnt = 64\n\n"
 	    "[nic eth1]\nmtu = 9000\nbufcnt = 16\n"));
