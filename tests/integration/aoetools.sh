@@ -12,6 +12,9 @@ check_setup() {	# NNICS MTU
 	echo "-- $nnics NIC(s), MTU $mtu"
 	nics=""; i=0
 	while [ "$i" -lt "$nnics" ]; do nics="$nics t$i"; i=$((i + 1)); done
+	# a state directory of its own: the config string set by the previous
+	# round persists (as it should), and each round starts from none
+	AOEDE_STATE_DIR="$WORK/state-$nnics-$mtu"
 	# shellcheck disable=SC2086
 	aoede_start 7 3 $nics "$WORK/img"
 
