@@ -131,88 +131,97 @@ sup_finish_config(struct conf *c, struct sup *s, bool check_only)
 	exit(0);
 }
 
-int
-sup_parse_args(struct sup *s, int argc, char *argv[])
-{
-	static struct conf	 conf;
-	struct sup_export	*x = &s->exports[0];
-	const char		*file = NULL, *control = NULL, *users = NULL;
-	const char		*state = NULL;
-	int			 ch, i, export_opt = 0;
-	bool			 check_only = false, cache_set = false;
+/* What the options said, before we know which form the command line has. */
+struct sup_cmdline {
+	const char	*file, *control, *users, *state;
+	int		 export_opt;	/* first option that belongs to an export */
+	bool		 check_only, cache_set;
+};
 
-	memset(x, 0, sizeof(*x));
-	x->bufcnt = SUP_DEFAULT_BUFCNT;
-	s->control_path = SUP_DEFAULT_CONTROL;
-	s->netd_user = SUP_NETD_USER;
-	s->blockd_user = SUP_BLOCKD_USER;
+static void
+sup_export_option(struct sup_export *x, struct sup_cmdline *cl, int ch)
+{
+	switch (ch) {
+	case 'b': x->bufcnt = sup_number("-b", optarg, 2, 2048); break;
+	case 'o': x->offset = sup_number("-o", optarg, 0, UINT64_MAX / 512); break;
+	case 'l': x->length = sup_number("-l", optarg, 1, UINT64_MAX / 512); break;
+	case 'd': x->flags |= SUP_EXPORT_DIRECT; break;
+	case 's': x->flags &= ~SUP_EXPORT_KERNEL; break;	/* sync: the default */
+	case 'w': x->flags |= SUP_EXPORT_KERNEL; break;
+	case 'r': x->flags |= SUP_EXPORT_RDONLY; break;
+	case 'C':
+		/* blockd's read cache, in MiB (0 = off) */
+		x->cache_bytes = sup_number("-C", optarg, 0, 65535) << 20;
+		cl->cache_set = true;
+		break;
+	case 'm': sup_parse_masks(x, optarg); break;
+	}
+	if (cl->export_opt == 0)
+		cl->export_opt = ch;
+}
+
+/* The options; returns the index of the first positional argument. */
+static int
+sup_getopt(struct sup *s, struct sup_cmdline *cl, int argc, char *argv[])
+{
+	int	 ch;
+
 	while ((ch = getopt(argc, argv, "+b:o:l:dswrC:m:c:nS:U:D:vh")) != -1) {
-		if (strchr("bioldswrCm", ch) != NULL && export_opt == 0)
-			export_opt = ch;
 		switch (ch) {
-		case 'b': x->bufcnt = sup_number("-b", optarg, 2, 2048); break;
-		case 'o': x->offset = sup_number("-o", optarg, 0, UINT64_MAX / 512); break;
-		case 'l': x->length = sup_number("-l", optarg, 1, UINT64_MAX / 512); break;
-		case 'd': x->flags |= SUP_EXPORT_DIRECT; break;
-		case 's': x->flags &= ~SUP_EXPORT_KERNEL; break;	/* sync: the default */
-		case 'w': x->flags |= SUP_EXPORT_KERNEL; break;
-		case 'r': x->flags |= SUP_EXPORT_RDONLY; break;
-		case 'C':
-			/* blockd's read cache, in MiB (0 = off) */
-			x->cache_bytes = sup_number("-C", optarg, 0, 65535) << 20;
-			cache_set = true;
+		case 'b': case 'o': case 'l': case 'd': case 's': case 'w':
+		case 'r': case 'C': case 'm':
+			sup_export_option(&s->exports[0], cl, ch);
 			break;
-		case 'm': sup_parse_masks(x, optarg); break;
-		case 'c': file = optarg; break;
-		case 'n': check_only = true; break;
-		case 'S': control = optarg; break;
-		case 'U': users = optarg; break;
+		case 'c': cl->file = optarg; break;
+		case 'n': cl->check_only = true; break;
+		case 'S': cl->control = optarg; break;
+		case 'U': cl->users = optarg; break;
 		case 'D':
 			if (optarg[0] != '/')
 				fatalx("-D %s: the state directory must be an "
 				    "absolute path", optarg);
-			state = optarg;
+			cl->state = optarg;
 			break;
 		case 'v': s->verbose++; break;
 		default: sup_usage();
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (control != NULL)
-		s->control_path = control;
-	if (users != NULL)
-		sup_parse_users(s, strdup(users));
-	s->state_dir = state;
+	return optind;
+}
 
-	if (file != NULL && argc > 0)
-		fatalx("-c %s and a command-line export (%s ...) cannot be combined",
-		    file, argv[0]);
-	if (file != NULL || argc == 0) {
-		if (file == NULL && export_opt != 0)
-			sup_usage();
-		if (file == NULL)
-			file = CONF_DEFAULT_FILE;
-		if (export_opt != 0)
-			fatalx("-%c is for a command-line export; with -c set it in %s",
-			    export_opt, file);
-		conf_init(&conf);
-		if (conf_parse_file(&conf, file) == -1)
-			fatalx("%s", conf.err);
-		/* the command line wins over the file */
-		if (control != NULL)
-			snprintf(conf.control_socket, sizeof(conf.control_socket), "%s", control);
-		if (users != NULL) {
-			snprintf(conf.netd_user, sizeof(conf.netd_user), "%s", s->netd_user);
-			snprintf(conf.blockd_user, sizeof(conf.blockd_user), "%s", s->blockd_user);
-			conf.global_key_line[3] = conf.global_key_line[4] = 0;
-		}
-		if (state != NULL)
-			snprintf(conf.state_dir, sizeof(conf.state_dir), "%s", state);
-		s->config_file = file;
-		sup_finish_config(&conf, s, check_only);
-		return 0;
+/* aoede [-c FILE]: every export from the file; -S, -U, -D win over it. */
+static void
+sup_from_file(struct sup *s, struct sup_cmdline *cl, struct conf *conf)
+{
+	const char	*file = cl->file != NULL ? cl->file : CONF_DEFAULT_FILE;
+
+	if (cl->file == NULL && cl->export_opt != 0)
+		sup_usage();
+	if (cl->export_opt != 0)
+		fatalx("-%c is for a command-line export; with -c set it in %s",
+		    cl->export_opt, file);
+	conf_init(conf);
+	if (conf_parse_file(conf, file) == -1)
+		fatalx("%s", conf->err);
+	if (cl->control != NULL)
+		snprintf(conf->control_socket, sizeof(conf->control_socket), "%s", cl->control);
+	if (cl->users != NULL) {
+		snprintf(conf->netd_user, sizeof(conf->netd_user), "%s", s->netd_user);
+		snprintf(conf->blockd_user, sizeof(conf->blockd_user), "%s", s->blockd_user);
+		conf->global_key_line[3] = conf->global_key_line[4] = 0;
 	}
+	if (cl->state != NULL)
+		snprintf(conf->state_dir, sizeof(conf->state_dir), "%s", cl->state);
+	s->config_file = file;
+}
+
+/* vblade's form: shelf slot netif [netif ...] file — one export. */
+static void
+sup_from_positional(struct sup *s, struct sup_cmdline *cl, int argc, char *argv[],
+    struct conf *conf)
+{
+	struct sup_export	*x = &s->exports[0];
+	int			 i;
 
 	if (argc < 4)
 		sup_usage();
@@ -226,10 +235,46 @@ sup_parse_args(struct sup *s, int argc, char *argv[])
 		fatalx("image path too long");
 	strcpy(x->path, argv[argc - 1]);
 	x->fd = -1;
-	if ((x->flags & SUP_EXPORT_DIRECT) && !cache_set)
+	if ((x->flags & SUP_EXPORT_DIRECT) && !cl->cache_set)
 		x->cache_bytes = (uint64_t)SUP_DEFAULT_CACHE_MIB << 20;
 	s->nexports = 1;
-	conf_from_sup(&conf, s);
-	sup_finish_config(&conf, s, check_only);
+	conf_from_sup(conf, s);
+}
+
+int
+sup_parse_args(struct sup *s, int argc, char *argv[])
+{
+	static struct conf	 conf;
+	struct sup_cmdline	 cl;
+	struct sup_export	*x = &s->exports[0];
+	int			 first;
+
+	memset(&cl, 0, sizeof(cl));
+	memset(x, 0, sizeof(*x));
+	x->bufcnt = SUP_DEFAULT_BUFCNT;
+	s->control_path = SUP_DEFAULT_CONTROL;
+	s->netd_user = SUP_NETD_USER;
+	s->blockd_user = SUP_BLOCKD_USER;
+	first = sup_getopt(s, &cl, argc, argv);
+	argc -= first;
+	argv += first;
+	if (cl.control != NULL)
+		s->control_path = cl.control;
+	if (cl.users != NULL) {
+		char	*users = strdup(cl.users);	/* split in place */
+
+		if (users == NULL)
+			fatal("strdup");
+		sup_parse_users(s, users);
+	}
+	s->state_dir = cl.state;
+	if (cl.file != NULL && argc > 0)
+		fatalx("-c %s and a command-line export (%s ...) cannot be combined",
+		    cl.file, argv[0]);
+	if (cl.file != NULL || argc == 0)
+		sup_from_file(s, &cl, &conf);
+	else
+		sup_from_positional(s, &cl, argc, argv, &conf);
+	sup_finish_config(&conf, s, cl.check_only);
 	return 0;
 }
