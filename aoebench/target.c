@@ -27,6 +27,12 @@ static const uint8_t	 target_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 static uint32_t	 target_tag_base;
 static uint32_t	 target_tag_next;
 
+/* a request builder and an answer reader, for target_ask() */
+typedef size_t	(*target_req_fn)(const struct pkt *, const struct bench_opts *,
+		    const struct target *, uint8_t *, size_t);
+typedef int	(*target_answer_fn)(const struct pkt *, const uint8_t *, size_t,
+		    struct target *);
+
 static uint32_t
 target_new_tag(void)
 {
@@ -245,8 +251,8 @@ target_find(struct pkt *p, const struct bench_opts *o, struct target *t)
 }
 
 static size_t
-target_identify_req(const struct pkt *p, const struct target *t,
-    uint8_t *frame, size_t cap)
+target_identify_req(const struct pkt *p, const struct bench_opts *o,
+    const struct target *t, uint8_t *frame, size_t cap)
 {
 	struct aoe_hdr	 h;
 	struct aoe_ata	 a;
@@ -343,11 +349,15 @@ target_identify_answer(const struct pkt *p, const uint8_t *f, size_t len,
 	return 1;
 }
 
-int
-target_identify(struct pkt *p, const struct bench_opts *o, struct target *t)
+/* One request until the target answers it or the deadline passes: a new
+ * tag and a longer timeout at every retransmission, as Linux does.
+ * 1 answered, -1 answered with a refusal, 0 no answer. */
+static int
+target_ask(struct pkt *p, const struct bench_opts *o, struct target *t,
+    target_req_fn req, target_answer_fn answer)
 {
 	struct pkt_batch	 b;
-	uint8_t			 q[AOE_MIN_FRAME];
+	uint8_t			 q[512];
 	uint64_t		 now, end, resend;
 	uint32_t		 rto = o->rto_ms;
 	size_t			 qlen;
@@ -360,19 +370,27 @@ target_identify(struct pkt *p, const struct bench_opts *o, struct target *t)
 	resend = now;
 	while (r == 0 && now < end) {
 		if (now >= resend) {
-			qlen = target_identify_req(p, t, q, sizeof(q));
+			qlen = req(p, o, t, q, sizeof(q));
 			if (pkt_send(p, q, qlen, sizeof(q)) == -1)
-				log_debug("IDENTIFY: send failed");
+				log_debug("e%u.%u: send failed", t->shelf, t->slot);
 			resend = now + rto * 1000000ULL;
 			rto = target_backoff(rto);
 		}
 		pkt_wait(p, 0, (int)((resend - now) / 1000000) + 1);
 		pkt_recv_batch(p, &b);
 		for (i = 0; i < b.n && r == 0; i++)
-			r = target_identify_answer(p, b.frame[i], b.len[i], t);
+			r = answer(p, b.frame[i], b.len[i], t);
 		now = now_ns();
 	}
 	pkt_batch_free(&b);
+	return r;
+}
+
+int
+target_identify(struct pkt *p, const struct bench_opts *o, struct target *t)
+{
+	int	 r = target_ask(p, o, t, target_identify_req, target_identify_answer);
+
 	if (r == 0)
 		log_warnx("e%u.%u: no answer to IDENTIFY", t->shelf, t->slot);
 	return r == 1 ? 0 : -1;
@@ -422,7 +440,7 @@ target_frame_sectors(const struct target *t, const struct pkt *p)
 /* The 0x23 request: the -X words, NUL-separated, ending in two NULs. */
 static size_t
 target_ext_req(const struct pkt *p, const struct bench_opts *o,
-    const struct target *t, uint8_t *frame, size_t cap, uint16_t *wlen)
+    const struct target *t, uint8_t *frame, size_t cap)
 {
 	struct aoe_hdr	 h;
 	uint8_t		 words[256];
@@ -448,7 +466,6 @@ target_ext_req(const struct pkt *p, const struct bench_opts *o,
 	aoe_hdr_encode(frame, &h);
 	if ((len = aoe_ext_encode(frame, cap, words, (uint16_t)n)) < 0)
 		fatalx("-X %s: too long", o->ext_words);
-	*wlen = (uint16_t)n;
 	return aoe_pad(frame, (size_t)len, cap);
 }
 
@@ -489,39 +506,14 @@ target_ext_answer(const struct pkt *p, const uint8_t *f, size_t len,
 int
 target_extensions(struct pkt *p, const struct bench_opts *o, struct target *t)
 {
-	struct pkt_batch	 b;
-	uint8_t			 q[512];
-	uint64_t		 now, end, resend;
-	uint32_t		 rto = o->rto_ms;
-	uint16_t		 wlen;
-	size_t			 qlen;
-	unsigned		 i;
-	int			 r = 0;
+	int	 r;
 
-	pkt_batch_init(&b, p);
-	now = now_ns();
-	end = now + o->deadline_s * 1000000000ULL;
-	resend = now;
 	t->crc8x4 = 0;
-	while (r == 0 && now < end) {
-		if (now >= resend) {
-			qlen = target_ext_req(p, o, t, q, sizeof(q), &wlen);
-			if (pkt_send(p, q, qlen, sizeof(q)) == -1)
-				log_debug("extensions: send failed");
-			resend = now + rto * 1000000ULL;
-			rto = target_backoff(rto);
-		}
-		pkt_wait(p, 0, (int)((resend - now) / 1000000) + 1);
-		pkt_recv_batch(p, &b);
-		for (i = 0; i < b.n && r == 0; i++)
-			r = target_ext_answer(p, b.frame[i], b.len[i], t);
-		now = now_ns();
-	}
-	pkt_batch_free(&b);
+	r = target_ask(p, o, t, target_ext_req, target_ext_answer);
 	if (r == 0)
 		log_warnx("e%u.%u: no answer to the extension command",
 		    t->shelf, t->slot);
-	else
+	else if (r == 1)
 		log_debug("e%u.%u: extensions %s accepted%s", t->shelf,
 		    t->slot, o->ext_words, t->crc8x4 ? " (crc8x4)" : "");
 	return r == 1 ? 0 : -1;
