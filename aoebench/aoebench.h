@@ -2,8 +2,9 @@
  * aoebench: a userspace AoE initiator over AF_PACKET and a load generator.
  *
  * Modules: pkt (the packet socket), target (discovery and IDENTIFY),
- * pattern (the sector contents), io (the request engine), report (latency
- * histogram and output).
+ * path (noticing that the frame size changed under a run), pattern (the
+ * sector contents), io (the request engine), report (latency histogram and
+ * output).
  */
 #ifndef AOEDE_AOEBENCH_H
 #define AOEDE_AOEBENCH_H
@@ -12,6 +13,8 @@
 #include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include <net/if.h>
 
 #include "aoe.h"
 
@@ -47,10 +50,12 @@ struct bench_opts {
 struct pkt {
 	int		 fd;
 	int		 ifindex;
+	char		 ifname[IFNAMSIZ];
 	unsigned	 mtu;
 	uint8_t		 ifmac[6];	/* the interface's own */
 	uint8_t		 mac[6];	/* what we send from (-M or ifmac) */
 	size_t		 bufsize;	/* receive buffer per frame */
+	uint64_t	 too_big;	/* sends refused for the MTU (EMSGSIZE) */
 };
 
 #define PKT_BATCH	32
@@ -78,6 +83,10 @@ void	pkt_batch_free(struct pkt_batch *b);
 int	pkt_recv_batch(struct pkt *p, struct pkt_batch *b);
 /* Wait until readable (or writable when want_out) or timeout_ms passes. */
 int	pkt_wait(struct pkt *p, int want_out, int timeout_ms);
+/* Read the interface's MTU again (it may change under a run); grows the
+ * receive buffer size to match.  1 when the MTU changed, 0 when not, -1
+ * when it cannot be read (the interface is gone: keep the old one). */
+int	pkt_refresh_mtu(struct pkt *p);
 
 /* One answer to a Query Config, and what IDENTIFY told us. */
 struct target {
@@ -113,6 +122,53 @@ int	target_extensions(struct pkt *p, const struct bench_opts *o,
 	    struct target *t);
 /* Sectors per frame: the target's Sector Count and our MTU, the smaller. */
 unsigned target_frame_sectors(const struct target *t, const struct pkt *p);
+/* A Query Config for t's shelf.slot, under a new tag of this module. */
+size_t	target_cfg_request(const struct pkt *p, const struct target *t,
+	    uint8_t *frame, size_t cap);
+/* A config frame from t (same shelf.slot and MAC) seen during a run:
+ * TARGET_CFG_ANSWER (an answer to our query: t's Sector Count and Buffer
+ * Count updated), TARGET_CFG_ANNOUNCE (an unsolicited one: the target says
+ * something changed) or TARGET_CFG_OTHER. */
+enum target_cfg_kind { TARGET_CFG_OTHER, TARGET_CFG_ANSWER, TARGET_CFG_ANNOUNCE };
+enum target_cfg_kind target_cfg_seen(const struct pkt *p, const uint8_t *f,
+	    size_t len, struct target *t);
+
+/*
+ * The path to the target during a run.  A frame size learnt at start can
+ * stop fitting (the MTU shrank on either end): frames are then dropped, or
+ * refused by our own interface, or answered with an AoE error.  On such a
+ * hint, as the Linux driver on re-discovery, we read our MTU again and ask
+ * the target's Sector Count again; io re-splits what no longer fits.  Our
+ * MTU is also looked at once a second, so the frames grow back too.
+ */
+struct path {
+	struct pkt		*p;
+	const struct bench_opts	*o;
+	struct target		 t;		/* Sector Count as last answered */
+	unsigned		 fsect;		/* sectors per frame now */
+	int			 suspect;	/* a hint came: ask again */
+	int			 asking;	/* a Query Config is out */
+	uint32_t		 rto_ms;	/* its retransmission timeout */
+	uint64_t		 resend_ns;	/* ... and when it is due */
+	uint64_t		 quiet_ns;	/* no new question before */
+	uint64_t		 mtu_check_ns;	/* next look at our MTU */
+	uint64_t		 too_big_seen;	/* p->too_big when last looked */
+	uint64_t		 asked;		/* re-discoveries started */
+	int			 rx_grew;	/* receive buffers must grow */
+};
+
+void	path_init(struct path *pa, struct pkt *p, const struct bench_opts *o,
+	    const struct target *t, uint64_t now);
+/* Something hints that the path changed (a timeout, an AoE error, an
+ * announcement): ask the target again at the next path_poll(). */
+void	path_suspect(struct path *pa);
+/* Send or resend the question, look at the MTU; returns when to be called
+ * again.  pa->fsect may have changed afterwards. */
+uint64_t path_poll(struct path *pa, uint64_t now);
+/* A config frame came in during the run; 1 when pa->fsect may have
+ * changed (a new answer), 0 otherwise. */
+int	path_cfg_frame(struct path *pa, const uint8_t *f, size_t len,
+	    uint64_t now);
 
 /* Fill one sector with the pattern of (seed, lba). */
 void	pattern_fill(uint8_t *sector, uint64_t seed, uint64_t lba);
@@ -137,6 +193,11 @@ struct report {
 	uint64_t	 mismatches;	/* sectors that did not verify */
 	uint64_t	 crc_errors;	/* crc8x4: bad read CRCs, writes refused
 					 * for a bad CRC (both retried) */
+	uint64_t	 rediscoveries;	/* Query Configs asked again mid-run */
+	uint64_t	 resplits;	/* frames cut again to a smaller size */
+	unsigned	 fsect_first;	/* sectors per frame at the start */
+	unsigned	 fsect_min;	/* ... the smallest during the run */
+	unsigned	 fsect_last;	/* ... at the end */
 	double		 seconds;
 	uint64_t	 lat_count;
 	uint64_t	 lat_max;
@@ -156,8 +217,9 @@ void	report_text_string(FILE *f, const char *s, size_t len);
 
 enum io_kind { IO_WRITE, IO_READ, IO_VERIFY };
 
-/* Run one phase over [first, first + count) of t; fills r. */
-void	io_run(struct pkt *p, const struct bench_opts *o, const struct target *t,
+/* Run one phase over [first, first + count) of t; fills r.  t's Sector
+ * Count is left as the phase last learnt it (it may change under a run). */
+void	io_run(struct pkt *p, const struct bench_opts *o, struct target *t,
 	    enum io_kind kind, uint64_t first, uint64_t count, struct report *r);
 /* Async-signal-safe: start no more requests, finish those in flight. */
 void	io_interrupt(void);

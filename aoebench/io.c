@@ -5,6 +5,13 @@
  * target's Buffer Count, and retransmits each frame under a new tag with
  * exponential backoff until it is answered or its request runs out of time.
  *
+ * The frame size may shrink under a run (an MTU change: see path.c).  Then
+ * every frame queued or in flight that is larger than the new size is given
+ * up (its tag dropped, so a late answer to it no longer counts) and its
+ * sectors are issued again, first, in frames that fit.  A request is done
+ * only when every one of its sectors was answered, so a re-split write is
+ * acknowledged only when all its pieces are.
+ *
  * Tags: bit 31 set (userland), bits 30-10 a send counter, bits 9-0 the
  * frame slot, so a reply finds its frame without a search and an answer to
  * an older transmission of the same slot no longer matches.
@@ -44,6 +51,13 @@ struct io_frame {
 	size_t		 len;
 };
 
+/* Sectors of a request to issue again (a frame that was re-split). */
+struct io_extent {
+	unsigned	 req;
+	uint64_t	 lba;
+	uint32_t	 nsect;
+};
+
 struct io_req {
 	int		 active;
 	uint64_t	 lba;
@@ -68,7 +82,13 @@ struct io_engine {
 	uint64_t		 stop_ns;	/* timed run: start no more after */
 	int			 timed;
 	uint64_t		 rng;
-	unsigned		 iosect, fsect;
+	unsigned		 iosect;
+	unsigned		 fsect;		/* sectors per frame now */
+	unsigned		 bufsect;	/* sectors a frame buffer holds */
+	uint8_t			*bufmem;	/* the frame buffers, one block */
+	struct path		 path;
+	struct io_extent	*redo;		/* re-split sectors, oldest first */
+	unsigned		 nredo, redo_cap;
 
 	struct io_frame		*frames;
 	unsigned		 nslots, out;	/* window and frames out */
@@ -171,13 +191,21 @@ io_set_tag(struct io_engine *e, struct io_frame *f, unsigned slot)
 	aoe_hdr_encode(f->buf, &e->hdr);
 }
 
+/* A frame buffer for n sectors: headers, data, and the crc8x4 trailer or
+ * the padding to the Ethernet minimum. */
+static size_t
+io_frame_cap(unsigned n)
+{
+	return AOE_ATA_HDR_LEN + (size_t)n * SECTOR_SIZE + AOE_MIN_FRAME;
+}
+
 static void
 io_build(struct io_engine *e, struct io_frame *f, unsigned slot)
 {
 	struct aoe_ata	 a;
 	int		 w = e->kind == IO_WRITE;
 	unsigned	 i;
-	size_t		 cap = AOE_ATA_HDR_LEN + e->fsect * SECTOR_SIZE + AOE_MIN_FRAME;
+	size_t		 cap = io_frame_cap(e->bufsect);
 
 	io_set_tag(e, f, slot);
 	memset(&a, 0, sizeof(a));
@@ -228,14 +256,51 @@ io_queue(struct io_engine *e, unsigned slot)
 	e->txq[e->txn++] = slot;
 }
 
+/* Put sectors [lba, lba + n) of request ri into a new frame, queued. */
+static void
+io_issue_frame(struct io_engine *e, unsigned ri, uint64_t lba, unsigned n)
+{
+	unsigned	 slot = io_free_slot(e);
+	struct io_frame	*f = &e->frames[slot];
+
+	f->req = ri;
+	f->lba = lba;
+	f->nsect = n;
+	f->rto_ms = e->o->rto_ms;
+	io_build(e, f, slot);
+	e->reqs[ri].out++;
+	e->out++;
+	io_queue(e, slot);
+}
+
+/* Re-split sectors go out before new ones: their requests are older. */
+static void
+io_issue_redo(struct io_engine *e)
+{
+	struct io_extent	*x;
+	unsigned		 n;
+
+	while (e->nredo > 0 && e->out < e->nslots) {
+		x = &e->redo[0];
+		n = x->nsect < e->fsect ? x->nsect : e->fsect;
+		io_issue_frame(e, x->req, x->lba, n);
+		x->lba += n;
+		x->nsect -= n;
+		if (x->nsect == 0) {
+			e->nredo--;
+			memmove(e->redo, e->redo + 1, e->nredo * sizeof(*e->redo));
+		}
+	}
+}
+
 /* Split requests into frames while the window has room, oldest first. */
 static void
 io_issue(struct io_engine *e)
 {
 	struct io_req	*q;
-	struct io_frame	*f;
-	unsigned	 i, slot, n;
+	unsigned	 i, n;
 
+	io_issue_redo(e);
 	/* invariant: the queue holds active requests not fully issued,
 	 * each once, so it never outgrows depth */
 	while (e->pend_n > 0 && e->out < e->nslots) {
@@ -245,17 +310,8 @@ io_issue(struct io_engine *e)
 			n = q->nsect - q->issued;
 			if (n > e->fsect)
 				n = e->fsect;
-			slot = io_free_slot(e);
-			f = &e->frames[slot];
-			f->req = i;
-			f->lba = q->lba + q->issued;
-			f->nsect = n;
-			f->rto_ms = e->o->rto_ms;
-			io_build(e, f, slot);
+			io_issue_frame(e, i, q->lba + q->issued, n);
 			q->issued += n;
-			q->out++;
-			e->out++;
-			io_queue(e, slot);
 		}
 		if (q->issued == q->nsect) {
 			e->pend_head = (e->pend_head + 1) % e->o->depth;
@@ -354,6 +410,18 @@ io_pend_remove(struct io_engine *e, unsigned ri)
 	e->pend_n--;
 }
 
+/* A failed request's re-split sectors are not issued any more. */
+static void
+io_redo_drop(struct io_engine *e, unsigned ri)
+{
+	unsigned	 i, kept = 0;
+
+	for (i = 0; i < e->nredo; i++)
+		if (e->redo[i].req != ri)
+			e->redo[kept++] = e->redo[i];
+	e->nredo = kept;
+}
+
 /* A failed request gives up its frames; their late answers are ignored. */
 static void
 io_req_fail(struct io_engine *e, unsigned ri, const char *why)
@@ -363,6 +431,7 @@ io_req_fail(struct io_engine *e, unsigned ri, const char *why)
 
 	if (q->issued < q->nsect)
 		io_pend_remove(e, ri);
+	io_redo_drop(e, ri);
 
 	if (e->failed_logged++ < IO_ERROR_LOG)
 		log_warnx("%s: request at sector %llu (+%u) failed: %s",
@@ -420,13 +489,10 @@ io_crc_bad(const struct io_engine *e, const struct io_frame *f,
 
 /* Which of our frames an ATA reply answers, or NULL (late or not ours). */
 static struct io_frame *
-io_match(struct io_engine *e, const uint8_t *buf, size_t len,
-    struct aoe_hdr *h, unsigned *slot)
+io_match(struct io_engine *e, const struct aoe_hdr *h, unsigned *slot)
 {
 	struct io_frame	*f;
 
-	if (aoe_hdr_decode(buf, len, h) != 0)
-		return NULL;
 	/* another initiator sharing the interface (-M) gets its own */
 	if (!(h->flags & AOE_FLAG_RESP) || h->cmd != AOE_CMD_ATA ||
 	    memcmp(h->dst, e->p->mac, 6) != 0)
@@ -453,12 +519,21 @@ io_reply(struct io_engine *e, const uint8_t *buf, size_t len, uint64_t now)
 	unsigned	 slot, ri;
 	char		 why[64];
 
-	if ((f = io_match(e, buf, len, &h, &slot)) == NULL)
+	if (aoe_hdr_decode(buf, len, &h) != 0)
+		return;
+	if (h.cmd == AOE_CMD_CFG) {
+		path_cfg_frame(&e->path, buf, len, now);
+		return;
+	}
+	if ((f = io_match(e, &h, &slot)) == NULL)
 		return;
 	if (h.flags & AOE_FLAG_ERR) {
-		/* as Linux: drop it and let the timer retransmit until -D */
+		/* as Linux: drop it and let the timer retransmit until -D; a
+		 * frame too large for the target's MTU now (Bad Argument)
+		 * is one reason, so ask its Sector Count again */
 		e->r->aoe_errors++;
 		log_debug("AoE error %u for tag %#x", h.error, h.tag);
+		path_suspect(&e->path);
 		return;
 	}
 	if (aoe_ata_decode(buf, len, &a) != 0) {
@@ -514,6 +589,8 @@ io_timeouts(struct io_engine *e, uint64_t now)
 			e->r->retransmits++;
 			log_debug("retransmit sector %llu (+%u) after %u ms",
 			    (unsigned long long)f->lba, f->nsect, f->rto_ms);
+			/* lost: maybe the frame no longer fits the path */
+			path_suspect(&e->path);
 			f->rto_ms *= 2;
 			if (f->rto_ms > IO_RTO_MAX_MS)
 				f->rto_ms = IO_RTO_MAX_MS;
@@ -533,25 +610,126 @@ io_fill_fixed(struct io_engine *e, struct io_frame *f, unsigned slot)
 {
 	unsigned	 i;
 
-	for (i = 0; i < e->fsect; i++)
+	for (i = 0; i < e->bufsect; i++)
 		pattern_fill(f->buf + AOE_ATA_HDR_LEN + i * SECTOR_SIZE,
-		    e->o->seed, (uint64_t)slot * e->fsect + i);
+		    e->o->seed, (uint64_t)slot * e->bufsect + i);
+}
+
+static void
+io_redo_push(struct io_engine *e, unsigned ri, uint64_t lba, uint32_t nsect)
+{
+	struct io_extent	*x;
+	unsigned		 cap;
+
+	if (e->nredo == e->redo_cap) {
+		cap = e->redo_cap ? 2 * e->redo_cap : e->nslots;
+		if ((x = reallocarray(e->redo, cap, sizeof(*x))) == NULL)
+			fatal("reallocarray");
+		e->redo = x;
+		e->redo_cap = cap;
+	}
+	x = &e->redo[e->nredo++];
+	x->req = ri;
+	x->lba = lba;
+	x->nsect = nsect;
+}
+
+/*
+ * The frame size shrank: frames larger than it will never be answered, and
+ * retransmitting them as they are would only wait for -D.  Give each one up
+ * (io_release drops its tag, so a late answer to it is ignored) and hand its
+ * sectors back to be issued again in frames that fit.
+ */
+static void
+io_resplit(struct io_engine *e)
+{
+	struct io_frame	*f;
+	unsigned	 i;
+
+	for (i = 0; i < e->nslots; i++) {
+		f = &e->frames[i];
+		if (f->state == IO_FREE || f->nsect <= e->fsect)
+			continue;
+		io_redo_push(e, f->req, f->lba, f->nsect);
+		io_release(e, i);
+		e->r->resplits++;
+	}
+}
+
+/* One block of nslots frame buffers of nsect sectors each; the frames
+ * point into it.  With old (the previous block), what each frame holds is
+ * carried over: queued frames are sent from there. */
+static void
+io_alloc_buffers(struct io_engine *e, unsigned nsect, const uint8_t *old,
+    size_t oldcap)
+{
+	size_t		 cap = io_frame_cap(nsect);
+	unsigned	 i;
+
+	if ((e->bufmem = calloc(e->nslots, cap)) == NULL)
+		fatal("calloc");
+	e->bufsect = nsect;
+	for (i = 0; i < e->nslots; i++) {
+		e->frames[i].buf = e->bufmem + i * cap;
+		if (old != NULL)
+			memcpy(e->frames[i].buf, old + i * oldcap, oldcap);
+		/* -f: the pattern of some other LBA, written once: what lands
+		 * on the target cannot be verified, but the initiator no
+		 * longer spends most of its CPU time making data (so filling
+		 * a queued frame again on growth changes nothing that counts) */
+		if (e->o->fixed_data && e->kind == IO_WRITE)
+			io_fill_fixed(e, &e->frames[i], i);
+	}
+}
+
+/* The frame size grew past what the buffers hold (the run started at a
+ * smaller MTU): larger buffers, keeping what queued frames hold. */
+static void
+io_grow_buffers(struct io_engine *e, unsigned nsect)
+{
+	uint8_t	*old = e->bufmem;
+
+	io_alloc_buffers(e, nsect, old, io_frame_cap(e->bufsect));
+	free(old);
+}
+
+/* Follow what path.c learnt: larger receive buffers, another frame size. */
+static void
+io_path_apply(struct io_engine *e)
+{
+	unsigned	 n = e->path.fsect;
+
+	if (e->path.rx_grew) {
+		/* never while a batch is being read: only from io_loop */
+		e->path.rx_grew = 0;
+		pkt_batch_free(&e->rx);
+		pkt_batch_init(&e->rx, e->p);
+	}
+	if (n == e->fsect)
+		return;
+	if (n > e->bufsect)
+		io_grow_buffers(e, n);
+	e->fsect = n;
+	if (n < e->r->fsect_min)
+		e->r->fsect_min = n;
+	e->r->fsect_last = n;
+	io_resplit(e);
 }
 
 static void
 io_setup(struct io_engine *e, struct pkt *p, const struct bench_opts *o,
     const struct target *t)
 {
-	size_t		 cap;
 	unsigned	 i;
 
-	e->fsect = target_frame_sectors(t, p);
+	path_init(&e->path, p, o, t, now_ns());
+	e->fsect = e->bufsect = e->path.fsect;
+	e->r->fsect_first = e->r->fsect_min = e->r->fsect_last = e->fsect;
 	e->nslots = t->bufcnt ? t->bufcnt : 1;
 	if (o->window && o->window < e->nslots)
 		e->nslots = o->window;
 	if (e->nslots > IO_SLOTS_MAX)
 		e->nslots = IO_SLOTS_MAX;
-	cap = AOE_ATA_HDR_LEN + e->fsect * SECTOR_SIZE + AOE_MIN_FRAME;
 	e->frames = calloc(e->nslots, sizeof(*e->frames));
 	e->txq = calloc(e->nslots, sizeof(*e->txq));
 	e->reqs = calloc(o->depth, sizeof(*e->reqs));
@@ -560,17 +738,10 @@ io_setup(struct io_engine *e, struct pkt *p, const struct bench_opts *o,
 	if (e->frames == NULL || e->txq == NULL || e->reqs == NULL ||
 	    e->pend == NULL || e->freeslots == NULL)
 		fatal("calloc");
-	for (i = 0; i < e->nslots; i++) {
-		if ((e->frames[i].buf = calloc(1, cap)) == NULL)
-			fatal("calloc");
-		/* lowest slot on top: slots are reused in a stable order */
+	/* lowest slot on top: slots are reused in a stable order */
+	for (i = 0; i < e->nslots; i++)
 		e->freeslots[e->nfree++] = e->nslots - 1 - i;
-		/* -f: the pattern of some other LBA, written once: what lands
-		 * on the target cannot be verified, but the initiator no
-		 * longer spends most of its CPU time making data */
-		if (o->fixed_data && e->kind == IO_WRITE)
-			io_fill_fixed(e, &e->frames[i], i);
-	}
+	io_alloc_buffers(e, e->bufsect, NULL, 0);
 	memset(&e->hdr, 0, sizeof(e->hdr));
 	memcpy(e->hdr.dst, t->mac, 6);
 	memcpy(e->hdr.src, p->mac, 6);
@@ -587,15 +758,13 @@ io_setup(struct io_engine *e, struct pkt *p, const struct bench_opts *o,
 static void
 io_teardown(struct io_engine *e)
 {
-	unsigned	 i;
-
-	for (i = 0; i < e->nslots; i++)
-		free(e->frames[i].buf);
+	free(e->bufmem);
 	free(e->frames);
 	free(e->txq);
 	free(e->reqs);
 	free(e->pend);
 	free(e->freeslots);
+	free(e->redo);
 	pkt_batch_free(&e->rx);
 }
 
@@ -612,7 +781,7 @@ io_wait_ms(uint64_t now, uint64_t until)
 static void
 io_loop(struct io_engine *e, uint64_t start)
 {
-	uint64_t	 now = start, next, until;
+	uint64_t	 now = start, next, path_next, until;
 	unsigned	 i, rounds;
 
 	for (;;) {
@@ -623,9 +792,16 @@ io_loop(struct io_engine *e, uint64_t start)
 		if (e->active == 0 && !io_more(e, now))
 			break;
 		next = io_timeouts(e, now);
+		/* after the timeouts and sends: they are what hints at a
+		 * changed path */
+		path_next = path_poll(&e->path, now);
+		if (e->path.fsect != e->fsect || e->path.rx_grew) {
+			io_path_apply(e);
+			continue;	/* issue the re-split sectors */
+		}
 		if ((e->txn > 0 && !e->tx_blocked) || e->active == 0)
 			continue;	/* retransmissions to send, or all failed */
-		until = next;
+		until = next == 0 || path_next < next ? path_next : next;
 		if (e->timed && now < e->stop_ns && !io_interrupted &&
 		    (until == 0 || e->stop_ns < until))
 			until = e->stop_ns;
@@ -645,7 +821,7 @@ io_loop(struct io_engine *e, uint64_t start)
 }
 
 void
-io_run(struct pkt *p, const struct bench_opts *o, const struct target *t,
+io_run(struct pkt *p, const struct bench_opts *o, struct target *t,
     enum io_kind kind, uint64_t first, uint64_t count, struct report *r)
 {
 	struct io_engine	 e;
@@ -668,5 +844,8 @@ io_run(struct pkt *p, const struct bench_opts *o, const struct target *t,
 	e.stop_ns = start + (uint64_t)(o->seconds * 1e9);
 	io_loop(&e, start);
 	r->seconds = (now_ns() - start) / 1e9;
+	r->rediscoveries = e.path.asked;
+	/* the next phase starts from what this one learnt */
+	t->scnt = e.path.t.scnt;
 	io_teardown(&e);
 }

@@ -4,6 +4,9 @@
  *	aoebench -i IFACE [options] discover|identify|write|read|verify|writeverify
  *
  * Exit status: 0 no errors and no mismatches, 1 otherwise, 2 usage errors.
+ *
+ * A run follows MTU changes on either end (path.c): it asks the target's
+ * Sector Count again and re-splits its frames; the report counts both.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -55,7 +58,11 @@ static const char main_usage_text[] =
     "                    tag_inc_be, tag_random, reset, ...; with crc8x4 writes\n"
     "                    carry CRCs and read CRCs are checked\n"
     "  -j                print the result as one JSON object\n"
-    "  -v                verbose\n";
+    "  -v                verbose\n"
+    "The frame size follows MTU changes during a run: on lost frames, AoE\n"
+    "errors, an announcement or a new MTU of IFACE, aoebench asks the target\n"
+    "again and splits what no longer fits; a 'rediscovery' line under the\n"
+    "table (JSON: rediscoveries, resplits, frame_sectors_*) tells.\n";
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
 main_usage_error(const char *fmt, ...)
@@ -254,7 +261,7 @@ main_region(const struct bench_opts *o, const struct target *t,
 }
 
 static int
-main_io(struct pkt *p, const struct bench_opts *o, const struct target *t,
+main_io(struct pkt *p, const struct bench_opts *o, struct target *t,
     enum main_cmd cmd)
 {
 	static struct report	 phase[2];

@@ -46,6 +46,7 @@ pkt_ifinfo(struct pkt *p, const char *ifname)
 		fatalx("interface name too long: %s", ifname);
 	memset(&ifr, 0, sizeof(ifr));
 	strncpy(ifr.ifr_name, ifname, sizeof(ifr.ifr_name) - 1);
+	memcpy(p->ifname, ifr.ifr_name, sizeof(p->ifname));
 	if (ioctl(p->fd, SIOCGIFINDEX, &ifr) == -1)
 		fatal("interface %s", ifname);
 	p->ifindex = ifr.ifr_ifindex;
@@ -82,6 +83,19 @@ pkt_add_unicast(struct pkt *p)
 		log_warn("promiscuous mode; replies to -M may be filtered");
 }
 
+/* Room for the largest frame the MTU allows plus the Ethernet header.  It
+ * never shrinks: a reply sent before an MTU change may still come in. */
+static void
+pkt_fit_bufsize(struct pkt *p)
+{
+	size_t	 need = p->mtu + 14 + 64;
+
+	if (need < 2048)
+		need = 2048;
+	if (need > p->bufsize)
+		p->bufsize = need;
+}
+
 void
 pkt_open(struct pkt *p, const char *ifname, const uint8_t *srcmac)
 {
@@ -105,10 +119,24 @@ pkt_open(struct pkt *p, const char *ifname, const uint8_t *srcmac)
 		fatal("bind %s", ifname);
 	if (memcmp(p->mac, p->ifmac, 6) != 0)
 		pkt_add_unicast(p);
-	/* room for the largest frame the MTU allows plus the Ethernet header */
-	p->bufsize = p->mtu + 14 + 64;
-	if (p->bufsize < 2048)
-		p->bufsize = 2048;
+	pkt_fit_bufsize(p);
+}
+
+int
+pkt_refresh_mtu(struct pkt *p)
+{
+	struct ifreq	 ifr;
+	unsigned	 old = p->mtu;
+
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, p->ifname, sizeof(ifr.ifr_name));
+	if (ioctl(p->fd, SIOCGIFMTU, &ifr) == -1) {
+		log_debug("SIOCGIFMTU %s: %s", p->ifname, strerror(errno));
+		return -1;
+	}
+	p->mtu = ifr.ifr_mtu;
+	pkt_fit_bufsize(p);
+	return p->mtu != old;
 }
 
 void
@@ -123,8 +151,11 @@ int
 pkt_send(struct pkt *p, uint8_t *frame, size_t len, size_t cap)
 {
 	len = aoe_pad(frame, len, cap);
-	if (send(p->fd, frame, len, 0) == -1)
+	if (send(p->fd, frame, len, 0) == -1) {
+		if (errno == EMSGSIZE)
+			p->too_big++;
 		return -1;
+	}
 	return 0;
 }
 
@@ -155,7 +186,11 @@ pkt_send_batch(struct pkt *p, uint8_t *const *frames, const size_t *lens,
 	 * ENOBUFS (the peer's backlog is full), ENETDOWN and the like: the
 	 * first frame is lost like on the wire, and its retransmission timer
 	 * will send it again.  Counting it as sent keeps us from spinning.
+	 * EMSGSIZE: our MTU shrank under the frame; the caller looks at
+	 * too_big to find out and split its frames again.
 	 */
+	if (errno == EMSGSIZE)
+		p->too_big++;
 	log_debug("sendmmsg: %s", strerror(errno));
 	return 1;
 }

@@ -91,6 +91,13 @@ report_merge(struct report *a, const struct report *b)
 	a->errors += b->errors;
 	a->mismatches += b->mismatches;
 	a->crc_errors += b->crc_errors;
+	a->rediscoveries += b->rediscoveries;
+	a->resplits += b->resplits;
+	if (a->fsect_first == 0)
+		a->fsect_first = b->fsect_first;
+	if (a->fsect_min == 0 || b->fsect_min < a->fsect_min)
+		a->fsect_min = b->fsect_min;
+	a->fsect_last = b->fsect_last;
 	a->seconds += b->seconds;
 	a->lat_count += b->lat_count;
 	if (b->lat_max > a->lat_max)
@@ -114,7 +121,9 @@ report_json_fields(const struct report *r)
 	    "\"lat_p99_us\":%llu,\"lat_p999_us\":%llu,\"lat_max_us\":%llu,"
 	    "\"retransmits\":%llu,\"late\":%llu,\"aoe_errors\":%llu,"
 	    "\"bad_replies\":%llu,\"errors\":%llu,\"mismatches\":%llu,"
-	    "\"crc_errors\":%llu",
+	    "\"crc_errors\":%llu,\"rediscoveries\":%llu,\"resplits\":%llu,"
+	    "\"frame_sectors_first\":%u,\"frame_sectors_min\":%u,"
+	    "\"frame_sectors_last\":%u",
 	    r->command, r->target, (unsigned long long)r->bytes,
 	    (unsigned long long)r->requests, (unsigned long long)r->frames,
 	    r->seconds, report_rate(r->requests, r->seconds),
@@ -126,7 +135,10 @@ report_json_fields(const struct report *r)
 	    (unsigned long long)r->retransmits, (unsigned long long)r->late,
 	    (unsigned long long)r->aoe_errors, (unsigned long long)r->bad,
 	    (unsigned long long)r->errors, (unsigned long long)r->mismatches,
-	    (unsigned long long)r->crc_errors);
+	    (unsigned long long)r->crc_errors,
+	    (unsigned long long)r->rediscoveries,
+	    (unsigned long long)r->resplits, r->fsect_first, r->fsect_min,
+	    r->fsect_last);
 }
 
 static void
@@ -143,6 +155,30 @@ report_row(const struct report *r)
 	    (unsigned long long)report_percentile(r, 99.9),
 	    (unsigned long long)r->retransmits, (unsigned long long)r->late,
 	    (unsigned long long)r->errors, (unsigned long long)r->mismatches);
+}
+
+/*
+ * Under the table, and only when the path changed under a phase: a line per
+ * phase.  Its own first word, and no new column in the table, so scripts
+ * that read the table ($NF, fixed columns) read the same thing as before.
+ */
+static void
+report_path_lines(struct report *const *phases, unsigned n)
+{
+	const struct report	*r;
+	unsigned		 i;
+
+	for (i = 0; i < n; i++) {
+		r = phases[i];
+		if (r->rediscoveries == 0)
+			continue;
+		printf("rediscovery  %-8s %s: %llu re-discoveries, %llu frames "
+		    "re-split, sectors per frame %u at start, %u at least, "
+		    "%u at the end\n", r->target, r->command,
+		    (unsigned long long)r->rediscoveries,
+		    (unsigned long long)r->resplits, r->fsect_first,
+		    r->fsect_min, r->fsect_last);
+	}
 }
 
 void
@@ -183,6 +219,7 @@ report_print(struct report *const *phases, unsigned n, int json)
 		report_row(phases[i]);
 	if (n > 1)
 		report_row(&total);
+	report_path_lines(phases, n);
 }
 
 void

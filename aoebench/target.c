@@ -68,8 +68,10 @@ target_answer(const struct pkt *p, const uint8_t *f, size_t len, uint8_t cmd,
 	return 0;
 }
 
+/* A Query Config to shelf.slot (AOE_MAJOR_ANY, AOE_MINOR_ANY: to all),
+ * broadcast as Linux sends it, under a new tag. */
 static size_t
-target_cfg_query(const struct pkt *p, const struct bench_opts *o,
+target_cfg_build(const struct pkt *p, uint16_t shelf, uint8_t slot,
     uint8_t *frame, size_t cap)
 {
 	struct aoe_hdr	 h;
@@ -81,8 +83,8 @@ target_cfg_query(const struct pkt *p, const struct bench_opts *o,
 	memcpy(h.src, p->mac, 6);
 	h.type = AOE_ETHERTYPE;
 	h.ver = AOE_VERSION;
-	h.major = o->have_target ? o->shelf : AOE_MAJOR_ANY;
-	h.minor = o->have_target ? o->slot : AOE_MINOR_ANY;
+	h.major = shelf;
+	h.minor = slot;
 	h.cmd = AOE_CMD_CFG;
 	h.tag = target_new_tag();
 	aoe_hdr_encode(frame, &h);
@@ -92,6 +94,52 @@ target_cfg_query(const struct pkt *p, const struct bench_opts *o,
 	if (len < 0)
 		fatalx("config query does not fit");
 	return aoe_pad(frame, len, cap);
+}
+
+static size_t
+target_cfg_query(const struct pkt *p, const struct bench_opts *o,
+    uint8_t *frame, size_t cap)
+{
+	return target_cfg_build(p, o->have_target ? o->shelf : AOE_MAJOR_ANY,
+	    o->have_target ? o->slot : AOE_MINOR_ANY, frame, cap);
+}
+
+size_t
+target_cfg_request(const struct pkt *p, const struct target *t,
+    uint8_t *frame, size_t cap)
+{
+	return target_cfg_build(p, t->shelf, t->slot, frame, cap);
+}
+
+/* An unsolicited config response: broadcast, tag 0 (the target announces
+ * itself at start, when its link comes back or its MTU changed). */
+static int
+target_cfg_is_announce(const struct aoe_hdr *h)
+{
+	return (h->flags & AOE_FLAG_RESP) && !(h->flags & AOE_FLAG_ERR) &&
+	    h->cmd == AOE_CMD_CFG && h->tag == 0 &&
+	    memcmp(h->dst, target_bcast, 6) == 0;
+}
+
+enum target_cfg_kind
+target_cfg_seen(const struct pkt *p, const uint8_t *f, size_t len,
+    struct target *t)
+{
+	struct aoe_hdr	 h;
+	struct aoe_cfg	 c;
+
+	if (aoe_hdr_decode(f, len, &h) != 0 || h.cmd != AOE_CMD_CFG ||
+	    h.major != t->shelf || h.minor != t->slot ||
+	    memcmp(h.src, t->mac, 6) != 0)
+		return TARGET_CFG_OTHER;
+	if (target_cfg_is_announce(&h))
+		return TARGET_CFG_ANNOUNCE;
+	if (target_answer(p, f, len, AOE_CMD_CFG, &h) != 0 ||
+	    aoe_cfg_decode(f, len, &c) != 0)
+		return TARGET_CFG_OTHER;
+	t->scnt = c.scnt;
+	t->bufcnt = c.bufcnt;
+	return TARGET_CFG_ANSWER;
 }
 
 /* Decode a config answer into t; 0 when it is one we want. */

@@ -42,6 +42,7 @@ ini "$B/aoebench" -i i0 -s 7 -l 3 -b 65536 -q 8 -p 5 verify > "$WORK/v" 2>&1 ||
 echo "ok: link down/up under load: load completed, data verified, no restart"
 
 # 2. MTU 9000 -> 1500 -> 9000: the advertised payload follows, no restart
+#    (the same under a verified load: mtu_under_load.sh)
 [ "$(payload)" = 8704 ] || fail "payload at MTU 9000 is not 8704"
 mark
 net_mtu 0 1500
