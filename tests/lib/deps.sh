@@ -7,7 +7,7 @@ PKGS="
 gcc make pkg-config clang libclang-rt-14-dev
 libevent-dev libmsgpack-dev libsystemd-dev libcmocka-dev liburing-dev libseccomp-dev libinih-dev
 iproute2 procps passwd diffutils python3 systemd binutils
-nbdkit libnbd-bin fuse3 cppcheck
+nbdkit libnbd-bin fuse3 python3-fusepy cppcheck
 qemu-system-x86 busybox-static cpio kmod xz-utils tcpdump e2fsprogs libc6-dev tshark
 vblade aoetools
 "

@@ -28,6 +28,11 @@ cleanup() {
 	rc=$?
 	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
 	if [ -n "$AOEDE_PID" ]; then kill -9 "$AOEDE_PID" 2>/dev/null; fi
+	# whatever still runs in our namespaces (an initiator a failed test
+	# left behind) was started by this test
+	for p in $(ip netns pids "$NS_I" 2>/dev/null) $(ip netns pids "$NS_T" 2>/dev/null); do
+		kill -9 "$p" 2>/dev/null
+	done
 	ip netns del "$NS_T" 2>/dev/null
 	ip netns del "$NS_I" 2>/dev/null
 	# whatever else the test set up (loop devices, mounts): $EXTRA_CLEANUP
@@ -103,7 +108,7 @@ child_pid() {
 	blockd)	pattern="aoede-blockd" ;;
 	esac
 	for p in $(pgrep -P "$AOEDE_PID"); do
-		if tr '\0' ' ' < "/proc/$p/cmdline" | grep -q "$pattern"; then
+		if tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -q "$pattern"; then
 			echo "$p"
 			return 0
 		fi
