@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "engine_int.h"
+#include "fullio.h"
 #include "log.h"
 
 #define ATA_SECTOR		512
@@ -91,49 +92,6 @@ static int
 ata_in_range(const struct export *x, uint64_t lba, unsigned scnt)
 {
 	return lba <= x->sectors && scnt <= x->sectors - lba;
-}
-
-static int
-ata_pread_full(int fd, uint8_t *buf, size_t n, uint64_t off)
-{
-	ssize_t	 got;
-
-	while (n > 0) {
-		got = pread(fd, buf, n, (off_t)off);
-		if (got == -1) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		/* EOF inside the export: the image shrank under us. */
-		if (got == 0)
-			return -EIO;
-		buf += got;
-		n -= (size_t)got;
-		off += (uint64_t)got;
-	}
-	return 0;
-}
-
-static int
-ata_pwrite_full(int fd, const uint8_t *buf, size_t n, uint64_t off)
-{
-	ssize_t	 put;
-
-	while (n > 0) {
-		put = pwrite(fd, buf, n, (off_t)off);
-		if (put == -1) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (put == 0)		/* would loop forever */
-			return -EIO;
-		buf += put;
-		n -= (size_t)put;
-		off += (uint64_t)put;
-	}
-	return 0;
 }
 
 /* A cache fill: preadv of whole blocks, short transfers continued. */
@@ -228,10 +186,14 @@ ata_read_sync(struct export *x, uint8_t *out, uint64_t lba, unsigned scnt,
 	unsigned	 nfill = 0;
 	int		 rc;
 
+	/* frozen or merging: each run from where its newest data is; no
+	 * cache fill (a fill reads whole blocks from the image) */
+	if (shadow_active(&x->shadow))
+		return shadow_read(&x->shadow, x->fd, x->offset, out, lba, scnt);
 	if (x->cache != NULL)
 		nfill = cache_fill_begin(x->cache, lba, scnt, slots, iov, &first);
 	if (nfill == 0)
-		return ata_pread_full(x->fd, out, n, off);
+		return full_pread(x->fd, out, n, off);
 	rc = ata_preadv_full(x->fd, iov, nfill,
 	    x->offset + first * CACHE_BLOCK);
 	if (rc == 0)
@@ -355,7 +317,11 @@ ata_write(struct engine_req *r, struct aoe_ata *a)
 			return ENGINE_PENDING;
 		TAILQ_REMOVE(&x->aio.inflight, r->io, link);
 	}
-	if ((rc = ata_pwrite_full(x->fd, data, n, off)) != 0) {
+	if (shadow_active(&x->shadow))
+		rc = shadow_write(&x->shadow, x->fd, x->offset, data, lba, a->scnt);
+	else
+		rc = full_pwrite(x->fd, data, n, off);
+	if (rc != 0) {
 		x->st.err_io++;
 		if (x->cache != NULL)
 			cache_write(x->cache, lba, a->scnt, data, false);
@@ -453,7 +419,7 @@ ata_io_start(struct engine *e, struct engine_io *io)
 		return ENGINE_PENDING;
 	/* no submission slot: write now, and complete it as the ring would
 	 * (the caller's group commit is long gone: the export's fsync) */
-	rc = ata_pwrite_full(x->fd, io->r.frame + AOE_ATA_HDR_LEN, io->n,
+	rc = full_pwrite(x->fd, io->r.frame + AOE_ATA_HDR_LEN, io->n,
 	    io->off);
 	return ata_io_done(e, io, rc == 0 ? (int)io->n : rc);
 }

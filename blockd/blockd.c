@@ -69,10 +69,11 @@ blockd_parse_export(char *spec, struct export *x, const char **why)
 {
 	enum { K_SHELF, K_SLOT, K_SECTORS, K_OFFSET, K_NICS, K_BUFCNT, K_RO,
 	    K_DIRECT, K_KERNEL, K_NOURING, K_NOMASKEDIT, K_NOFORCERESERVE,
-	    K_NOFORCECONFIG, K_MASKS, K_CACHE };
+	    K_NOFORCECONFIG, K_MASKS, K_CACHE, K_SHADOWFD };
 	char *const	 keys[] = { "shelf", "slot", "sectors", "offset", "nics",
 	    "bufcnt", "ro", "direct", "kernel", "nouring", "nomaskedit",
-	    "noforcereserve", "noforceconfig", "masks", "cache", NULL };
+	    "noforcereserve", "noforceconfig", "masks", "cache", "shadowfd",
+	    NULL };
 	static const unsigned flag[] = { EXPORT_RDONLY, EXPORT_DIRECT,
 	    EXPORT_KERNEL, EXPORT_NOURING, EXPORT_NO_MASK_EDIT,
 	    EXPORT_NO_FORCE_RESERVE, EXPORT_NO_FORCE_CONFIG };
@@ -83,6 +84,7 @@ blockd_parse_export(char *spec, struct export *x, const char **why)
 	memset(x, 0, sizeof(*x));
 	x->nic_mask = 1;
 	x->bufcnt = 16;
+	x->shadow.dirfd = -1;
 	while (*spec != '\0') {
 		int k = getsubopt(&spec, keys, &val);
 
@@ -116,6 +118,13 @@ blockd_parse_export(char *spec, struct export *x, const char **why)
 		case K_NICS:	x->nic_mask = v; break;
 		case K_BUFCNT:	x->bufcnt = v; break;
 		case K_CACHE:	x->cache_bytes = v; break;
+		case K_SHADOWFD:
+			if (v < 3 || v > INT32_MAX) {
+				*why = "bad shadow directory fd";
+				return -1;
+			}
+			x->shadow.dirfd = (int)v;
+			break;
 		}
 	}
 	if ((seen & 7) != 7) {
@@ -130,14 +139,16 @@ blockd_parse_export(char *spec, struct export *x, const char **why)
 	return 0;
 }
 
-static void
+void
 blockd_name_export(struct export *x, unsigned i)
 {
-	struct utsname	 u;
+	/* asked once, before the sandbox (which denies uname): an export a
+	 * reload adds is named with it too */
+	static struct utsname u;
 	char		 buf[128];
 
 	x->fd = BLOCKD_FD_IMAGE(i);
-	if (uname(&u) == -1)
+	if (u.nodename[0] == '\0' && uname(&u) == -1)
 		strcpy(u.nodename, "localhost");
 	/* serial "shelf.slot:host" as vblade, cut to the 20 bytes IDENTIFY has */
 	snprintf(buf, sizeof(buf), "%u.%u:%s", x->shelf, x->slot, u.nodename);
@@ -205,26 +216,18 @@ blockd_prepare_export(struct export *x)
 		    cache_size(x->cache));
 }
 
-static void
-blockd_map_nic(struct blockd *b, unsigned n, unsigned nexp, const char *geom)
+/* Map NIC n's ring region from ringfd and check it against its geometry. */
+void
+blockd_map_ring(struct blockd *b, unsigned n, int ringfd, uint64_t nbufs,
+    uint64_t bufsize)
 {
 	struct blockd_nic	*nic = &b->nics[n];
-	char			 buf[64], *colon;
-	uint64_t		 nbufs, bufsize;
-	const char		*why;
 	size_t			 size;
 	void			*base;
 
-	snprintf(buf, sizeof(buf), "%s", geom);
-	if ((colon = strchr(buf, ':')) == NULL)
-		blockd_usage();
-	*colon = '\0';
-	if (parse_u64(buf, 2, RING_MAX_BUFS, &nbufs, &why) == -1 ||
-	    parse_u64(colon + 1, 4096, 1 << 20, &bufsize, &why) == -1 ||
-	    (size = ring_region_size(nbufs, bufsize)) == 0)
-		fatalx("bad ring geometry %s", geom);
-	base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
-	    BLOCKD_FD_RING(nexp, n), 0);
+	if ((size = ring_region_size(nbufs, bufsize)) == 0)
+		fatalx("bad ring geometry %ju:%ju", (uintmax_t)nbufs, (uintmax_t)bufsize);
+	base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, ringfd, 0);
 	if (base == MAP_FAILED)
 		fatal("mmap ring of NIC %u", n);
 	if (ring_region_attach(&nic->rr, base, size, nbufs, bufsize) == -1)
@@ -234,6 +237,25 @@ blockd_map_nic(struct blockd *b, unsigned n, unsigned nexp, const char *geom)
 		fatal("calloc");
 	nic->index = n;
 	nic->b = b;
+	nic->ring_fd = ringfd;
+}
+
+static void
+blockd_map_nic(struct blockd *b, unsigned n, unsigned nexp, const char *geom)
+{
+	struct blockd_nic	*nic = &b->nics[n];
+	char			 buf[64], *colon;
+	uint64_t		 nbufs, bufsize;
+	const char		*why;
+
+	snprintf(buf, sizeof(buf), "%s", geom);
+	if ((colon = strchr(buf, ':')) == NULL)
+		blockd_usage();
+	*colon = '\0';
+	if (parse_u64(buf, 2, RING_MAX_BUFS, &nbufs, &why) == -1 ||
+	    parse_u64(colon + 1, 4096, 1 << 20, &bufsize, &why) == -1)
+		fatalx("bad ring geometry %s", geom);
+	blockd_map_ring(b, n, BLOCKD_FD_RING(nexp, n), nbufs, bufsize);
 	nic->rx_bell = BLOCKD_FD_RX_BELL(nexp, n);
 	nic->tx_bell = BLOCKD_FD_TX_BELL(nexp, n);
 }
@@ -245,7 +267,7 @@ blockd_map_nic(struct blockd *b, unsigned n, unsigned nexp, const char *geom)
  * list too unless one is configured (mac-allow, -m): the configured list is
  * authoritative and replaces a saved one at every start.
  */
-static void
+void
 blockd_load_state(struct blockd *b, struct export *x)
 {
 	static struct export_state st;
@@ -495,7 +517,7 @@ blockd_io_done(void *arg, struct engine_io *io, size_t len)
 		b->lat[io->r.x - b->exports][blockd_lat_bucket(now_ns() - io->t0)]++;
 }
 
-static void
+void
 blockd_publish_all(struct blockd *b)
 {
 	unsigned	 i;
@@ -593,7 +615,7 @@ blockd_serve(struct blockd *b, struct blockd_nic *nic)
 	}
 }
 
-static void
+void
 blockd_on_bell(evutil_socket_t fd, short ev, void *arg)
 {
 	struct blockd_nic	*nic = arg;
@@ -606,7 +628,7 @@ blockd_on_bell(evutil_socket_t fd, short ev, void *arg)
 	nic->b->busy_ns += now_ns() - t0;
 }
 
-static void
+void
 blockd_send_export_stats(struct blockd *b, unsigned i)
 {
 	struct export		*x = &b->exports[i];
@@ -636,6 +658,14 @@ blockd_send_export_stats(struct blockd *b, unsigned i)
 		.lat_p99_us = blockd_lat_percentile(b->lat[i], 990),
 		.lat_p999_us = blockd_lat_percentile(b->lat[i], 999),
 		.sectors = x->sectors,
+		/* freeze (shadow.h): 0 thawed, 1 frozen, 2 merging */
+		.shadow_state = x->shadow.state,
+		.shadow_sectors = x->shadow.mapped,
+		.shadow_bytes = shadow_disk_bytes(&x->shadow),
+		.merge_total = x->shadow.state == SHADOW_MERGING ?
+		    x->shadow.merge_total : 0,
+		.merge_done = shadow_merge_done(&x->shadow),
+		.shadow_errors = x->shadow.errors,
 	};
 
 	snprintf(m.export, sizeof(m.export), "%s", x->name);
@@ -658,7 +688,8 @@ blockd_on_stats(evutil_socket_t fd, short ev, void *arg)
 	if (stats_blockd_send(b->chan, &m) == -1 && errno != EAGAIN)
 		fatal("channel");
 	for (i = 0; i < b->eng.nexports; i++)
-		blockd_send_export_stats(b, i);
+		if (blockd_export_live(&b->exports[i]))
+			blockd_send_export_stats(b, i);
 }
 
 /* --- the channel ------------------------------------------------------ */
@@ -727,6 +758,8 @@ blockd_stop(struct blockd *b)
 		    x->st.cache_misses, x->st.held);
 	}
 	for (i = 0; i < b->eng.nexports; i++) {
+		if (!blockd_export_live(&b->exports[i]))
+			continue;	/* removed: synced and closed then */
 		/* kernel-mode writes may still be in the page cache: flush them */
 		b->exports[i].sync_pending = true;
 		if ((rc = export_sync(&b->exports[i])) != 0) {
@@ -741,8 +774,15 @@ static void
 blockd_handle_msg(struct blockd *b, struct msg_in *m)
 {
 	uint64_t	 nic = 0;
-	bool		 has_nic = msg_get_u64(m, "nic", &nic) == 0;
+	bool		 has_nic;
 
+	if (blockd_reconf_msg(b, m))
+		return;
+	has_nic = msg_get_u64(m, "nic", &nic) == 0;
+	if (msg_is(m, MSG_FREEZE) || msg_is(m, MSG_UNFREEZE)) {
+		freeze_handle_msg(b, m);
+		return;
+	}
 	if (msg_end(m) == -1 || (has_nic && nic >= b->nnics))
 		fatalx("supervisor sent a malformed %s", m->type);
 	if (msg_is(m, MSG_NIC_ATTACH) && has_nic)
@@ -840,7 +880,26 @@ blockd_aio_init(struct blockd *b)
  * a state directory: openat, renameat(2) and unlinkat whose first argument
  * is that directory's fd.  seccomp cannot look at the path, and an absolute
  * one ignores the fd: it then resolves in blockd's chroot, an empty
- * directory owned by root, where there is nothing to open or create. */
+ * directory owned by root, where there is nothing to open or create.  The
+ * same for each export's shadow directory, plus ftruncate and fallocate
+ * (shadow.c). */
+static void
+blockd_seccomp_allow_dir(scmp_filter_ctx ctx, int dirfd)
+{
+	sandbox_seccomp_allow_arg(ctx, SCMP_SYS(openat), 0, (uint64_t)dirfd);
+	sandbox_seccomp_allow_arg(ctx, SCMP_SYS(renameat), 0, (uint64_t)dirfd);
+	sandbox_seccomp_allow_arg(ctx, SCMP_SYS(renameat2), 0, (uint64_t)dirfd);
+	sandbox_seccomp_allow_arg(ctx, SCMP_SYS(unlinkat), 0, (uint64_t)dirfd);
+}
+
+/* syscall nr when its argument argn is an fd of the shadow range */
+static void
+blockd_seccomp_allow_shadow_range(scmp_filter_ctx ctx, int nr, unsigned argn)
+{
+	sandbox_seccomp_allow_masked(ctx, nr, argn,
+	    ~(uint64_t)(BLOCKD_FD_SHADOW_SLOTS - 1), BLOCKD_FD_SHADOW_BASE);
+}
+
 static void
 blockd_seccomp(const struct blockd *b)
 {
@@ -857,16 +916,18 @@ blockd_seccomp(const struct blockd *b)
 	/* io_uring_enter only: the ring was set up, restricted to file I/O on
 	 * the registered images and enabled before this filter (aio.c) */
 	sandbox_seccomp_allow(ctx, SCMP_SYS(io_uring_enter));
-	if (b->state_dir >= 0) {
-		sandbox_seccomp_allow_arg(ctx, SCMP_SYS(openat), 0,
-		    (uint64_t)b->state_dir);
-		sandbox_seccomp_allow_arg(ctx, SCMP_SYS(renameat), 0,
-		    (uint64_t)b->state_dir);
-		sandbox_seccomp_allow_arg(ctx, SCMP_SYS(renameat2), 0,
-		    (uint64_t)b->state_dir);
-		sandbox_seccomp_allow_arg(ctx, SCMP_SYS(unlinkat), 0,
-		    (uint64_t)b->state_dir);
-	}
+	if (b->state_dir >= 0)
+		blockd_seccomp_allow_dir(ctx, b->state_dir);
+	/* shadow files: created, sized, renamed, removed (shadow.c), in the
+	 * shadow directories, which sit in their fd range (fds.h), also
+	 * those of exports a reload adds later (dup3 into the range) */
+	blockd_seccomp_allow_shadow_range(ctx, SCMP_SYS(openat), 0);
+	blockd_seccomp_allow_shadow_range(ctx, SCMP_SYS(renameat), 0);
+	blockd_seccomp_allow_shadow_range(ctx, SCMP_SYS(renameat2), 0);
+	blockd_seccomp_allow_shadow_range(ctx, SCMP_SYS(unlinkat), 0);
+	blockd_seccomp_allow_shadow_range(ctx, SCMP_SYS(dup3), 1);
+	sandbox_seccomp_allow(ctx, SCMP_SYS(ftruncate));
+	sandbox_seccomp_allow(ctx, SCMP_SYS(fallocate));
 	sandbox_seccomp_load(ctx);
 }
 
@@ -943,9 +1004,18 @@ blockd_main(int argc, char *argv[])
 			blockd_load_state(b, &b->exports[i]);
 	}
 	blockd_events(b);
+	freeze_init(b);
 	blockd_aio_init(b);
 
-	lim.nofile = BLOCKD_FD_LAST(b->eng.nexports, b->nnics) + 32;
+	/* room for what a reload may add: an image per export, three fds
+	 * per NIC (reconf.c) */
+	lim.nofile = BLOCKD_FD_LAST(b->eng.nexports, b->nnics) + 32 +
+	    BLOCKD_MAX_EXPORTS + 3 * BLOCKD_MAX_NICS;
+	/* and each shadow opens two files; the shadow directories sit in
+	 * their own range above all that (fds.h) */
+	lim.nofile += 2 * BLOCKD_MAX_EXPORTS;
+	if (lim.nofile < BLOCKD_FD_SHADOW_BASE + BLOCKD_FD_SHADOW_SLOTS)
+		lim.nofile = BLOCKD_FD_SHADOW_BASE + BLOCKD_FD_SHADOW_SLOTS;
 	/* io_uring runs blocking work (fsync, buffered writes) on kernel
 	 * threads created as ours, which RLIMIT_NPROC 0 forbids (their work is
 	 * then cancelled: ECANCELED).  seccomp still denies fork and clone. */
@@ -956,6 +1026,9 @@ blockd_main(int argc, char *argv[])
 
 	if (msg_send_simple(b->chan, MSG_READY) == -1)
 		fatal("channel");
+	/* the first report at once: aoectl shows each export's freeze state
+	 * from the start, not a second later */
+	blockd_on_stats(-1, 0, b);
 	log_debug("ready: %u exports, %u NICs", b->eng.nexports, b->nnics);
 	event_base_dispatch(b->base);
 	fatalx("exited event loop");

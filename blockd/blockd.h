@@ -12,6 +12,7 @@
 #include <event2/event.h>
 
 #include "engine.h"
+#include "msg.h"
 #include "ring.h"
 
 #define BLOCKD_MAX_EXPORTS	256
@@ -27,6 +28,7 @@ struct blockd_nic {
 	unsigned		 index;
 	bool			 attached;
 	int			 rx_bell, tx_bell;
+	int			 ring_fd;	/* the memfd rr maps (closed on nic-remove) */
 	struct ring_region	 rr;
 	struct ring_cons	 rx;
 	struct ring_prod	 tx;
@@ -54,6 +56,7 @@ struct blockd {
 	unsigned		 nnics;
 	struct event_base	*base;
 	struct event		*ev_chan, *ev_stats, *ev_aio;
+	struct event		*ev_merge;	/* freeze.c: the next merge step */
 	int			 aio_efd;		/* io_uring completions; -1: none */
 	uint64_t		 loops, busy_ns, requests;
 	/* service time per export: dequeued to answered (batch and commit included) */
@@ -64,6 +67,43 @@ struct blockd {
 uint64_t	blockd_lat_percentile(const uint64_t hist[BLOCKD_LAT_BUCKETS], unsigned permille);
 
 int	blockd_main(int argc, char *argv[]);
+
+/* An export slot in use: a removed export keeps its slot (a request in
+ * flight may still point at it) with an empty NIC mask, so the engine never
+ * finds it, until an added export reuses it (reconf.c). */
+static inline bool
+blockd_export_live(const struct export *x)
+{
+	return x->nic_mask != 0;
+}
+
+/* blockd.c, for reconf.c */
+void	blockd_name_export(struct export *x, unsigned i);
+void	blockd_load_state(struct blockd *b, struct export *x);
+void	blockd_map_ring(struct blockd *b, unsigned n, int ringfd, uint64_t nbufs,
+	    uint64_t bufsize);
+void	blockd_on_bell(evutil_socket_t fd, short ev, void *arg);
+void	blockd_publish_all(struct blockd *b);
+
+/* reconf.c: the reload messages (export-add, export-remove, export-nics,
+ * nic-add, nic-remove) and the AoE state requests (state-get,
+ * state-clear); true when m was one of them and has been handled */
+bool	blockd_reconf_msg(struct blockd *b, struct msg_in *m);
+
+/* blockd.c: send every NIC's pending replies; one export's counters to the
+ * supervisor now */
+void	blockd_publish_all(struct blockd *b);
+void	blockd_send_export_stats(struct blockd *b, unsigned i);
+
+/* freeze.c: load each export's shadow (a merge left running goes on), and
+ * answer the supervisor's "freeze" and "unfreeze" */
+struct msg_in;
+void	freeze_init(struct blockd *b);
+/* reconf.c: an export was added in `slot` with its shadow directory (-1:
+ * none), or is being removed (its shadow files stay on disk) */
+void	freeze_export_added(struct blockd *b, unsigned slot, int dirfd);
+void	freeze_export_removed(struct export *x);
+void	freeze_handle_msg(struct blockd *b, struct msg_in *m);
 
 /* parse one -x export description into x; 0 or -1 with *why */
 int	blockd_parse_export(char *spec, struct export *x, const char **why);

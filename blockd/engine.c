@@ -170,7 +170,8 @@ engine_handle_io(struct engine *e, const struct nic_view *nic, uint8_t *frame,
 		return 0;
 	if ((x = engine_find(e, nic->index, h.major, h.minor)) == NULL)
 		return 0;
-	if (io != NULL && (e->ring == NULL || (x->flags & EXPORT_NOURING)))
+	if (io != NULL && (e->ring == NULL || (x->flags & EXPORT_NOURING) ||
+	    shadow_active(&x->shadow)))
 		io = NULL;
 	if (io != NULL)
 		io->e = e;
@@ -198,8 +199,11 @@ export_fdatasync(struct export *x)
 	do
 		rc = fdatasync(x->fd);
 	while (rc == -1 && errno == EINTR);
-	if (rc == -1) {
-		rc = -errno;
+	rc = rc == -1 ? -errno : 0;
+	/* frozen or merging: the shadow and its map hold writes too */
+	if (rc == 0)
+		rc = shadow_sync(&x->shadow);
+	if (rc != 0) {
 		x->st.err_io++;
 		log_warnx("%s: fdatasync: %s", x->name, strerror(-rc));
 		if (x->cache != NULL)

@@ -18,6 +18,7 @@
 
 #include "aoe.h"
 #include "cache.h"
+#include "shadow.h"
 
 #define ENGINE_FW_VERSION	0x0001	/* Query Config Firmware Version */
 #define EXPORT_MAX_MASKS	32	/* as vblade */
@@ -179,6 +180,9 @@ struct export {
 	struct export_aio aio;
 
 	struct export_ext ext;
+
+	/* freeze: while frozen or merging, I/O is synchronous (shadow.h) */
+	struct shadow	 shadow;
 
 	struct export_stats st;
 };

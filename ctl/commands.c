@@ -5,6 +5,7 @@
  * in supervisor/control.c.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "aoectl.h"
 
@@ -12,6 +13,8 @@
 #define VIEW(key, cols)	{ key, cols, NELEM(cols) }
 
 static int	aoectl_cmd_help(const struct aoectl_cmd *, int, char *[]);
+static int	aoectl_cmd_export(const struct aoectl_cmd *, int, char *[]);
+static int	aoectl_cmd_state_clear(const struct aoectl_cmd *, int, char *[]);
 
 /* --- status ------------------------------------------------------------- */
 
@@ -29,7 +32,7 @@ static const struct aoectl_column status_exports[] = {
 	{ "NICS", "nics", FMT_LIST, NULL },
 	{ "DURABILITY", "durability", FMT_STR, NULL },
 	{ "READ-ONLY", "read_only", FMT_BOOL, NULL },
-	{ "FROZEN", "frozen", FMT_BOOL, NULL },
+	{ "FREEZE", "freeze", FMT_STR, NULL },
 };
 
 static const struct aoectl_column status_processes[] = {
@@ -83,6 +86,17 @@ static const struct aoectl_column stats_export_errors[] = {
 	{ "MASKED", "dropped_mask", FMT_U64, NULL },
 };
 
+static const struct aoectl_column stats_export_freeze[] = {
+	{ "EXPORT", "export", FMT_STR, NULL },
+	{ "FREEZE", "freeze", FMT_STR, NULL },
+	{ "SHADOW", "shadow_bytes", FMT_BYTES, NULL },
+	{ "SHADOW_SECTORS", "shadow_sectors", FMT_U64, NULL },
+	{ "MERGED", "merge_done", FMT_U64, NULL },
+	{ "OF", "merge_total", FMT_U64, NULL },
+	{ "MERGE_%", "merge_percent", FMT_U64, NULL },
+	{ "SHADOW_ERR", "shadow_errors", FMT_U64, NULL },
+};
+
 static const struct aoectl_column stats_nics[] = {
 	{ "NIC", "name", FMT_STR, NULL },
 	{ "FRAMES_IN", "frames_in", FMT_U64, NULL },
@@ -126,11 +140,83 @@ static const struct aoectl_column stats_control[] = {
 static const struct aoectl_view stats_views[] = {
 	VIEW("exports", stats_exports),
 	VIEW("exports", stats_export_errors),
+	VIEW("exports", stats_export_freeze),
 	VIEW("nics", stats_nics),
 	VIEW("nics", stats_nic_drops),
 	VIEW("processes", stats_processes),
 	VIEW("control", stats_control),
 };
+
+/* --- export list --------------------------------------------------------- */
+
+static const struct aoectl_column export_list_columns[] = {
+	{ "EXPORT", "export", FMT_STR, NULL },
+	{ "PATH", "path", FMT_STR, NULL },
+	{ "NICS", "nics", FMT_LIST, NULL },
+	{ "SIZE", "size_bytes", FMT_BYTES, NULL },
+	{ "READ-ONLY", "read_only", FMT_BOOL, NULL },
+	{ "DURABILITY", "durability", FMT_STR, NULL },
+};
+
+static const struct aoectl_view export_list_views[] = {
+	VIEW("exports", export_list_columns),
+};
+
+/* "aoectl export list": the protocol's export-list */
+static int
+aoectl_cmd_export(const struct aoectl_cmd *cmd, int argc, char *argv[])
+{
+	struct aoectl_cmd	 list = *cmd;
+
+	/* "aoectl export list --json" reads as well as "aoectl --json …" */
+	if (argc == 2 && (strcmp(argv[1], "--json") == 0 || strcmp(argv[1], "-j") == 0)) {
+		aoectl_opts.out = &aoectl_output_json;
+		argc--;
+	}
+	if (argc != 1 || strcmp(argv[0], "list") != 0) {
+		fprintf(stderr, "usage: aoectl [--json] export list\n");
+		return 2;
+	}
+	list.name = "export-list";
+	return aoectl_request(&list, 0, NULL);
+}
+
+/* --- the AoE state -------------------------------------------------------- */
+
+static const struct aoectl_column state_columns[] = {
+	{ "CONFIG", "config", FMT_STR, NULL },
+	{ "MASKS", "masks", FMT_LIST, NULL },
+	{ "RESERVE", "reserve", FMT_LIST, NULL },
+};
+
+static const struct aoectl_view state_views[] = {
+	VIEW(NULL, state_columns),
+};
+
+/* "aoectl state-clear eS.L [config|masks|reserve|all]": the protocol's
+ * state-clear-PART, or state-clear for all */
+static int
+aoectl_cmd_state_clear(const struct aoectl_cmd *cmd, int argc, char *argv[])
+{
+	static const char *const parts[] = { "config", "masks", "reserve" };
+	struct aoectl_cmd	 clear = *cmd;
+	static char		 name[32];
+	size_t			 i;
+
+	if (argc == 2 && strcmp(argv[1], "all") != 0) {
+		for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+			if (strcmp(argv[1], parts[i]) == 0)
+				break;
+		if (i == sizeof(parts) / sizeof(parts[0])) {
+			fprintf(stderr, "aoectl: state-clear: %s is not config, masks, "
+			    "reserve or all\n", argv[1]);
+			return 2;
+		}
+		snprintf(name, sizeof(name), "state-clear-%s", parts[i]);
+		clear.name = name;
+	}
+	return aoectl_request(&clear, argc > 1 ? 1 : argc, argv);
+}
 
 /* --- the table ---------------------------------------------------------- */
 
@@ -143,13 +229,22 @@ const struct aoectl_cmd aoectl_cmds[] = {
 	    stats_views, NELEM(stats_views), NULL },
 	{ "freeze", "eS.L", aoectl_request,
 	    "stop the image changing; writes go to a shadow file",
-	    NULL, 0, "frozen" },
+	    NULL, 0, NULL },
 	{ "unfreeze", "eS.L", aoectl_request,
-	    "merge the shadow file back into the image",
-	    NULL, 0, "unfrozen" },
+	    "merge the shadow file back into the image (in the background)",
+	    NULL, 0, NULL },
 	{ "reload", "", aoectl_request,
 	    "reload the configuration file",
 	    NULL, 0, "reloaded" },
+	{ "export", "list", aoectl_cmd_export,
+	    "one line per export: path, NICs, size, read-only, durability",
+	    export_list_views, NELEM(export_list_views), NULL },
+	{ "state", "eS.L", aoectl_request,
+	    "the AoE state blockd keeps: config string, mask list, reserve list",
+	    state_views, NELEM(state_views), NULL },
+	{ "state-clear", "eS.L [config|masks|reserve|all]", aoectl_cmd_state_clear,
+	    "clear (and save) part or all of it; all by default",
+	    state_views, NELEM(state_views), NULL },
 	{ "help", "", aoectl_cmd_help,
 	    "this list",
 	    NULL, 0, NULL },

@@ -201,12 +201,18 @@ text_view(const struct aoectl_view *v, const msgpack_object *reply, bool *first)
 static void
 text_reply(const struct aoectl_cmd *cmd, const msgpack_object *reply)
 {
-	unsigned	 i;
-	bool		 first = true;
+	const msgpack_object	*msg = ctl_obj_get(reply, "message");
+	unsigned		 i;
+	bool			 first = true;
+	char			 buf[1024];
 
 	for (i = 0; i < cmd->nviews; i++)
 		text_view(&cmd->views[i], reply, &first);
-	if (cmd->nviews == 0 && cmd->done != NULL)
+	/* a command that says what it did says it in "message" */
+	if (msg != NULL && msg->type == MSGPACK_OBJECT_STR) {
+		fmt_str(msg, buf, sizeof(buf));
+		printf("%s\n", buf);
+	} else if (cmd->nviews == 0 && cmd->done != NULL)
 		printf("%s\n", cmd->done);
 }
 

@@ -35,6 +35,9 @@
 static void	netd_service(struct netd *);
 static void	netd_sock_enable(struct netd *, bool);
 static void	netd_send_stats(struct netd *);
+static void	netd_receive(struct netd *);
+static void	netd_on_sock(evutil_socket_t, short, void *);
+static void	netd_on_sock_writable(evutil_socket_t, short, void *);
 
 static __attribute__((noreturn)) void
 netd_usage(void)
@@ -277,17 +280,68 @@ netd_publish_rx(struct netd *n)
 	}
 }
 
-/* One recvmmsg batch into free buffers; returns frames received, 0 on EAGAIN. */
-static int
-netd_receive_batch(struct netd *n)
+/* The kernel's receive stamp of a frame (SO_TIMESTAMPNS, set by the
+ * supervisor on every packet socket); 0 if it has none. */
+static uint64_t
+netd_rx_stamp(struct msghdr *mh)
 {
+	struct cmsghdr	*cm;
+	struct timespec	 ts;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(ts))) {
+			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+			return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+		}
+	}
+	return 0;
+}
+
+static bool
+netd_in_list(const struct netd_export *list, unsigned n, uint16_t major, uint8_t minor)
+{
+	unsigned	 i;
+
+	for (i = 0; i < n; i++) {
+		if ((major == AOE_MAJOR_ANY || major == list[i].shelf) &&
+		    (minor == AOE_MINOR_ANY || minor == list[i].slot))
+			return true;
+	}
+	return false;
+}
+
+/* A frame of the new socket that was also on the old one, and handled
+ * from there (see struct netd). */
+static bool
+netd_seen_on_old_socket(const struct netd *n, const uint8_t *frame, size_t len,
+    uint64_t stamp)
+{
+	if (n->dup_cutoff_ns == 0 || stamp == 0 || stamp > n->dup_cutoff_ns ||
+	    len < AOE_HDR_LEN)
+		return false;
+	return netd_in_list(n->old_exports, n->nold,
+	    (uint16_t)frame[16] << 8 | frame[17], frame[18]);
+}
+
+/* One recvmmsg batch into free buffers from the socket being read (the old
+ * one while it drains); returns frames received, 0 on EAGAIN (*empty). */
+static int
+netd_receive_batch(struct netd *n, bool *empty)
+{
+	static union {
+		char		 buf[CMSG_SPACE(sizeof(struct timespec))];
+		struct cmsghdr	 align;
+	}		 ctl[NETD_BATCH];
 	struct mmsghdr	 msgs[NETD_BATCH];
 	struct iovec	 iov[NETD_BATCH];
 	uint32_t	 idx[NETD_BATCH];
 	unsigned	 want, i;
 	enum netd_drop	 why;
-	int		 got;
+	uint64_t	 stamp;
+	int		 got, fd = n->old_sock >= 0 ? n->old_sock : n->sock;
 
+	*empty = false;
 	want = n->nfree < NETD_BATCH ? n->nfree : NETD_BATCH;
 	for (i = 0; i < want; i++) {
 		idx[i] = n->free[n->nfree - 1 - i];
@@ -296,11 +350,15 @@ netd_receive_batch(struct netd *n)
 		memset(&msgs[i], 0, sizeof(msgs[i]));
 		msgs[i].msg_hdr.msg_iov = &iov[i];
 		msgs[i].msg_hdr.msg_iovlen = 1;
+		msgs[i].msg_hdr.msg_control = ctl[i].buf;
+		msgs[i].msg_hdr.msg_controllen = sizeof(ctl[i].buf);
 	}
-	got = recvmmsg(n->sock, msgs, want, MSG_DONTWAIT, NULL);
+	got = recvmmsg(fd, msgs, want, MSG_DONTWAIT, NULL);
 	if (got < 0) {
-		if (errno == EAGAIN || errno == EINTR)
+		if (errno == EAGAIN || errno == EINTR) {
+			*empty = errno == EAGAIN;
 			return 0;
+		}
 		/* a NIC going down reports ENETDOWN here: not fatal; the link
 		 * watcher notices what happened */
 		if (n->st.recv_errors++ == 0)
@@ -310,11 +368,19 @@ netd_receive_batch(struct netd *n)
 	n->nfree -= got;
 	for (i = 0; i < (unsigned)got; i++) {
 		size_t	 len = msgs[i].msg_len;
+		uint8_t	*frame = ring_frame(&n->rr, idx[i]);
 
 		n->st.frames_in++;
 		n->st.bytes_in += len;
+		stamp = netd_rx_stamp(&msgs[i].msg_hdr);
+		if (fd == n->sock && netd_seen_on_old_socket(n, frame, len, stamp)) {
+			n->dups++;
+			n->free[n->nfree++] = idx[i];
+			continue;
+		}
+		n->last_rx_ns = stamp;
 		if ((msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ||
-		    netd_check_frame(n, ring_frame(&n->rr, idx[i]), len, &why) == -1) {
+		    netd_check_frame(n, frame, len, &why) == -1) {
 			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
 				why = NETD_DROP_SHORT;
 			n->st.drops[why]++;
@@ -326,22 +392,59 @@ netd_receive_batch(struct netd *n)
 	return got;
 }
 
+/* The socket libevent watches for reading: the old one while it drains. */
+static void
+netd_watch_socket(struct netd *n)
+{
+	bool	 reading = n->sock_reading;
+
+	if (n->ev_sock != NULL) {
+		event_free(n->ev_sock);
+		event_free(n->ev_sock_w);
+	}
+	n->ev_sock = event_new(n->base, n->old_sock >= 0 ? n->old_sock : n->sock,
+	    EV_READ | EV_PERSIST, netd_on_sock, n);
+	n->ev_sock_w = event_new(n->base, n->sock, EV_WRITE, netd_on_sock_writable, n);
+	if (n->ev_sock == NULL || n->ev_sock_w == NULL)
+		fatalx("event_new");
+	n->sock_reading = false;
+	netd_sock_enable(n, reading);
+}
+
+/* The old socket is empty: every frame still to come is on the new one. */
+static void
+netd_close_old_socket(struct netd *n)
+{
+	close(n->old_sock);
+	n->old_sock = -1;
+	n->dup_cutoff_ns = n->last_rx_ns;
+	netd_watch_socket(n);
+	log_debug("old packet socket drained; reading the new one");
+}
+
 static void
 netd_receive(struct netd *n)
 {
 	int		 total = 0, got;
 	unsigned	 want;
+	bool		 empty;
 
 	while (n->state == NETD_RUNNING && n->nfree > 0 && total < NETD_RX_BUDGET) {
 		want = n->nfree < NETD_BATCH ? n->nfree : NETD_BATCH;
-		if ((got = netd_receive_batch(n)) <= 0)
+		if ((got = netd_receive_batch(n, &empty)) <= 0) {
+			if (empty && n->old_sock >= 0) {
+				netd_close_old_socket(n);
+				continue;
+			}
 			break;
+		}
 		total += got;
 		/* publish per batch: blockd starts on it while we read more */
 		netd_publish_rx(n);
 		/* a short batch emptied the socket: another call would only
-		 * say EAGAIN (one system call per wake-up saved) */
-		if ((unsigned)got < want)
+		 * say EAGAIN (one system call per wake-up saved); the old
+		 * socket is read until it says so */
+		if ((unsigned)got < want && n->old_sock < 0)
 			break;
 	}
 	if (n->nfree == 0 && n->state == NETD_RUNNING) {
@@ -491,6 +594,9 @@ netd_service(struct netd *n)
 		log_debug("all buffers back; exiting");
 		exit(0);
 	}
+	/* an old socket that is already empty never wakes us: look now */
+	if (n->old_sock >= 0 && n->state == NETD_RUNNING && n->nfree > 0)
+		netd_receive(n);
 	netd_sock_enable(n, n->state == NETD_RUNNING && n->nfree > 0);
 }
 
@@ -535,11 +641,45 @@ netd_on_stop_timeout(evutil_socket_t fd, short ev, void *arg)
 	exit(0);
 }
 
+/*
+ * A reload changed our exports: a new socket with the new locked filter and
+ * the new list.  The old socket is drained first (struct netd).  If the
+ * previous switch has not finished yet, its old socket — which saw nothing
+ * the one replaced now did not also see — is simply closed.
+ */
+static void
+netd_switch_socket(struct netd *n, struct msg_in *m)
+{
+	static char	 list[16 * NETD_MAX_EXPORTS];
+	int		 fd;
+
+	if (msg_get_str(m, "exports", list, sizeof(list)) == -1 || msg_end(m) == -1 ||
+	    (fd = msg_take_fd(m, 0)) == -1)
+		fatalx("supervisor sent a malformed %s", m->type);
+	if (n->old_sock >= 0)
+		close(n->old_sock);
+	memcpy(n->old_exports, n->exports, sizeof(n->exports));
+	n->nold = n->nexports;
+	n->nexports = 0;
+	netd_parse_exports(n, list);
+	n->old_sock = n->sock;
+	n->sock = fd;
+	n->dup_cutoff_ns = 0;
+	netd_watch_socket(n);
+	log_info("new packet socket: %u export%s", n->nexports, n->nexports == 1 ? "" : "s");
+	if (n->state == NETD_RUNNING)
+		netd_announce(n);	/* the new exports say so at once */
+}
+
 static void
 netd_handle_msg(struct netd *n, struct msg_in *m)
 {
 	struct timeval	 tv = { NETD_STOP_TIMEOUT_SEC, 0 };
 
+	if (msg_is(m, MSG_NIC_SOCKET)) {
+		netd_switch_socket(n, m);
+		return;
+	}
 	if (msg_end(m) == -1)
 		fatalx("supervisor sent %s with unexpected fields", m->type);
 	if (msg_is(m, MSG_PEER_UP) && n->state == NETD_PAUSED) {
@@ -659,12 +799,11 @@ netd_events(struct netd *n)
 
 	if ((n->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
-	n->ev_sock = event_new(n->base, n->sock, EV_READ | EV_PERSIST, netd_on_sock, n);
-	n->ev_sock_w = event_new(n->base, n->sock, EV_WRITE, netd_on_sock_writable, n);
+	netd_watch_socket(n);
 	n->ev_tx_bell = event_new(n->base, n->tx_bell, EV_READ | EV_PERSIST, netd_on_tx_bell, n);
 	n->ev_chan = event_new(n->base, n->chan, EV_READ | EV_PERSIST, netd_on_chan, n);
 	n->ev_stop = evtimer_new(n->base, netd_on_stop_timeout, n);
-	if (!n->ev_sock || !n->ev_sock_w || !n->ev_tx_bell || !n->ev_chan || !n->ev_stop)
+	if (!n->ev_tx_bell || !n->ev_chan || !n->ev_stop)
 		fatalx("event_new");
 	n->ev_stats = event_new(n->base, -1, EV_PERSIST, netd_on_stats, n);
 	if (n->ev_stats == NULL)
@@ -711,6 +850,7 @@ netd_main(int argc, char *argv[])
 	n->nic = nic;
 	n->chan = FD_CHANNEL;
 	n->sock = NETD_FD_SOCKET;
+	n->old_sock = -1;
 	n->rx_bell = NETD_FD_RX_BELL;
 	n->tx_bell = NETD_FD_TX_BELL;
 	netd_parse_exports(n, exports);

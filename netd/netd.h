@@ -87,6 +87,22 @@ struct netd {
 	bool			 sock_reading;
 
 	struct netd_stats	 st;
+
+	/*
+	 * A reload that changes this NIC's exports hands us a new socket
+	 * (nic-socket) whose locked filter admits the new set.  Both sockets
+	 * get a copy of every frame for an export in both sets, so the old
+	 * one is read until it is empty, then closed; a frame of the new one
+	 * that the kernel stamped no later than the last frame read from the
+	 * old one (both copies carry the same receive stamp) and that the old
+	 * set admitted was already handled, and is dropped.
+	 */
+	int			 old_sock;	/* being drained; -1: none */
+	struct netd_export	 old_exports[NETD_MAX_EXPORTS];
+	unsigned		 nold;
+	uint64_t		 last_rx_ns;	/* stamp of the last frame read */
+	uint64_t		 dup_cutoff_ns;	/* 0: no old socket was drained */
+	uint64_t		 dups;		/* copies dropped after a switch */
 };
 
 int	netd_main(int argc, char *argv[]);

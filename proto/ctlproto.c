@@ -30,6 +30,14 @@ const struct ctl_cmd_spec ctl_cmds[] = {
 	{ "freeze",	CTL_CHANGE,	1, { { "export", CTL_ARG_EXPORT, true } } },
 	{ "unfreeze",	CTL_CHANGE,	1, { { "export", CTL_ARG_EXPORT, true } } },
 	{ "reload",	CTL_CHANGE,	0, { { NULL, 0, false } } },
+	{ "export-list", CTL_READ,	0, { { NULL, 0, false } } },
+	/* the AoE state blockd keeps per export; aoectl's "state-clear eS.L
+	 * PART" is state-clear-PART ("all": state-clear) */
+	{ "state",	CTL_READ,	1, { { "export", CTL_ARG_EXPORT, true } } },
+	{ "state-clear", CTL_CHANGE,	1, { { "export", CTL_ARG_EXPORT, true } } },
+	{ "state-clear-config", CTL_CHANGE, 1, { { "export", CTL_ARG_EXPORT, true } } },
+	{ "state-clear-masks", CTL_CHANGE, 1, { { "export", CTL_ARG_EXPORT, true } } },
+	{ "state-clear-reserve", CTL_CHANGE, 1, { { "export", CTL_ARG_EXPORT, true } } },
 };
 const unsigned ctl_ncmds = sizeof(ctl_cmds) / sizeof(ctl_cmds[0]);
 

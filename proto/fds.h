@@ -14,7 +14,14 @@
  *   4 … 4+E-1           the image of export 0 … E-1
  *   4+E+3n, +1, +2      NIC n's memfd, rx doorbell, tx doorbell
  *   4+E+3N              the state directory (O_DIRECTORY), only with -s
+ *   then                the shadow directory of each export that has one,
+ *                       in export order, at the number its -x spec names
+ *                       (shadowfd=N)
  *   (E and the number N of NICs come on blockd's command line)
+ *
+ * A reload passes what it adds over the channel instead (SCM_RIGHTS: an
+ * export's image, a NIC's memfd and doorbells, netd's new packet socket),
+ * at whatever numbers they land on (blockd/reconf.c, netd's nic-socket).
  */
 #ifndef AOEDE_PROTO_FDS_H
 #define AOEDE_PROTO_FDS_H
@@ -33,5 +40,13 @@
 #define BLOCKD_FD_TX_BELL(nexp, n)	(BLOCKD_FD_RING(nexp, n) + 2)
 #define BLOCKD_FD_STATE_DIR(nexp, nnics)	BLOCKD_FD_RING(nexp, nnics)
 #define BLOCKD_FD_LAST(nexp, nnics)	BLOCKD_FD_STATE_DIR(nexp, nnics)
+
+/* blockd moves each shadow directory (inherited at start, or received
+ * with an export a reload adds) to BLOCKD_FD_SHADOW(slot): seccomp admits
+ * openat & co. on that range only, decided before any reload (a multiple
+ * of 256, above every fd blockd can otherwise hold) */
+#define BLOCKD_FD_SHADOW_BASE		1024
+#define BLOCKD_FD_SHADOW_SLOTS		256
+#define BLOCKD_FD_SHADOW(slot)		(BLOCKD_FD_SHADOW_BASE + (slot))
 
 #endif

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "msg.h"
 
@@ -63,16 +64,39 @@ msg_discard(struct msg_out *m)
 int
 msg_send(int fd, struct msg_out *m)
 {
-	ssize_t	 n;
-	int	 saved;
+	return msg_send_fds(fd, m, NULL, 0);
+}
 
-	if (m->sb.size > MSG_MAX) {
+int
+msg_send_fds(int fd, struct msg_out *m, const int *fds, unsigned nfds)
+{
+	union {
+		char		 buf[CMSG_SPACE(MSG_MAX_FDS * sizeof(int))];
+		struct cmsghdr	 align;
+	}		 ctl;
+	struct iovec	 iov = { m->sb.data, m->sb.size };
+	struct msghdr	 mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr	*cm;
+	ssize_t		 n;
+	int		 saved;
+
+	if (m->sb.size > MSG_MAX || nfds > MSG_MAX_FDS) {
 		msg_discard(m);
 		errno = EMSGSIZE;
 		return -1;
 	}
+	if (nfds > 0) {
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+	}
 	do
-		n = send(fd, m->sb.data, m->sb.size, MSG_NOSIGNAL | MSG_EOR);
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_EOR);
 	while (n < 0 && errno == EINTR);
 	saved = errno;
 	msg_discard(m);
@@ -163,34 +187,101 @@ msg_parse(struct msg_in *in, const void *buf, size_t len, const char **why)
 	return 0;
 }
 
+/* The descriptors of an SCM_RIGHTS message, at most MSG_MAX_FDS. */
+static unsigned
+msg_collect_fds(struct msghdr *mh, int *fds)
+{
+	struct cmsghdr	*cm;
+	unsigned	 n = 0, i, got;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		got = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < got; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			if (n < MSG_MAX_FDS)
+				fds[n++] = fd;
+			else
+				close(fd);
+		}
+	}
+	return n;
+}
+
+static void
+msg_close_fds(int *fds, unsigned n)
+{
+	unsigned	 i;
+
+	for (i = 0; i < n; i++)
+		if (fds[i] != -1)
+			close(fds[i]);
+}
+
 int
 msg_recv(int fd, struct msg_in *in, const char **why)
 {
 	static char	 buf[MSG_MAX];
+	union {
+		char		 buf[CMSG_SPACE(MSG_MAX_FDS * sizeof(int))];
+		struct cmsghdr	 align;
+	}		 ctl;
+	struct iovec	 iov = { buf, sizeof(buf) };
+	struct msghdr	 mh;
+	int		 fds[MSG_MAX_FDS];
+	unsigned	 nfds;
 	ssize_t		 n;
 
 	memset(in, 0, sizeof(*in));
 	msgpack_unpacked_init(&in->up);
-	do
-		n = recv(fd, buf, sizeof(buf), MSG_TRUNC);
-	while (n < 0 && errno == EINTR);
+	do {
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = sizeof(ctl.buf);
+		n = recvmsg(fd, &mh, MSG_TRUNC | MSG_CMSG_CLOEXEC);
+	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -1;
-	if (n == 0)
+	nfds = msg_collect_fds(&mh, fds);
+	if (n == 0) {
+		msg_close_fds(fds, nfds);
 		return 0;
+	}
 	msgpack_unpacked_destroy(&in->up);
-	if ((size_t)n > sizeof(buf)) {
+	if ((size_t)n > sizeof(buf) || (mh.msg_flags & MSG_CTRUNC)) {
+		msg_close_fds(fds, nfds);
 		memset(in, 0, sizeof(*in));
 		msgpack_unpacked_init(&in->up);
-		*why = "message too long";
+		*why = (size_t)n > sizeof(buf) ? "message too long" :
+		    "too many descriptors";
 		errno = EBADMSG;
 		return -1;
 	}
 	if (msg_parse(in, buf, n, why) == -1) {
+		msg_close_fds(fds, nfds);
 		errno = EBADMSG;
 		return -1;
 	}
+	memcpy(in->fds, fds, nfds * sizeof(int));
+	in->nfds = nfds;
 	return 1;
+}
+
+int
+msg_take_fd(struct msg_in *in, unsigned i)
+{
+	int	 fd;
+
+	if (i >= in->nfds)
+		return -1;
+	fd = in->fds[i];
+	in->fds[i] = -1;
+	return fd;
 }
 
 bool
@@ -246,5 +337,7 @@ msg_end(struct msg_in *in)
 void
 msg_free(struct msg_in *in)
 {
+	msg_close_fds(in->fds, in->nfds);
+	in->nfds = 0;
 	msgpack_unpacked_destroy(&in->up);
 }

@@ -165,6 +165,22 @@ sandbox_seccomp_allow_arg(scmp_filter_ctx ctx, int nr, unsigned argn, uint64_t v
 }
 
 void
+sandbox_seccomp_allow_masked(scmp_filter_ctx ctx, int nr, unsigned argn,
+    uint64_t mask, uint64_t value)
+{
+	int			 rc;
+
+	struct scmp_arg_cmp	 cmp = {
+		.arg = argn, .op = SCMP_CMP_MASKED_EQ, .datum_a = mask,
+		.datum_b = value,
+	};
+
+	rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, 1, &cmp);
+	if (rc < 0)
+		fatalx("sandbox: seccomp rule for syscall %d: %s", nr, strerror(-rc));
+}
+
+void
 sandbox_seccomp_load(scmp_filter_ctx ctx)
 {
 	int	 rc;

@@ -39,6 +39,9 @@ void	sandbox_seccomp_allow(scmp_filter_ctx ctx, int nr);
 /* allow nr only when argument argn equals value */
 void	sandbox_seccomp_allow_arg(scmp_filter_ctx ctx, int nr, unsigned argn, uint64_t value);
 void	sandbox_seccomp_load(scmp_filter_ctx ctx);
+/* Allow syscall nr when (argument argn & mask) == value. */
+void	sandbox_seccomp_allow_masked(scmp_filter_ctx ctx, int nr, unsigned argn,
+	    uint64_t mask, uint64_t value);
 /* the calls every child needs: memory, time, exit, signals returning,
  * reading/writing its fds */
 void	sandbox_seccomp_allow_common(scmp_filter_ctx ctx);

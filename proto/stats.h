@@ -29,7 +29,9 @@
 	X(err_badarg) X(err_unsupported) X(err_reserved) X(dropped_mask) \
 	X(lat_p50_us) X(lat_p99_us) X(lat_p999_us) X(sectors) \
 	X(cache_hits) X(cache_misses) \
-	X(ext_commands) X(crc_errors) X(duplicates) X(stale_frames)
+	X(ext_commands) X(crc_errors) X(duplicates) X(stale_frames) \
+	X(shadow_state) X(shadow_sectors) X(shadow_bytes) X(merge_total) \
+	X(merge_done) X(shadow_errors)
 
 #define STATS_FIELD(name) uint64_t name;
 

@@ -29,6 +29,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "control.h"
+#include "ctlproto.h"
 #include "fds.h"
 #include "log.h"
 #include "msg.h"
@@ -36,16 +38,16 @@
 #include "util.h"
 
 #define CHILD_MAX_ARGS		(16 + 2 * SUP_MAX_EXPORTS + 2 * SUP_MAX_NICS)
-#define CHILD_MAX_FDS		(4 + SUP_MAX_EXPORTS + 3 * SUP_MAX_NICS)
+#define CHILD_MAX_FDS		(4 + 2 * SUP_MAX_EXPORTS + 3 * SUP_MAX_NICS)
 #define CHILD_QUICK_DEATH_NS	(10ull * 1000000000)	/* died sooner: a crash loop */
 #define CHILD_MAX_DELAY_MS	30000
-#define EXPORT_MASKS_LEN	(SUP_MAX_MASKS * MAC_STRLEN + 8)
 
 static void	child_on_chan(evutil_socket_t, short, void *);
 static void	child_on_restart(evutil_socket_t, short, void *);
 static void	sup_try_attach(struct sup *, unsigned);
 static void	sup_maybe_restart_blockd(struct sup *);
 static void	child_handle_ready_or_wiring(struct child *, struct msg_in *);
+static void	sup_netd_restart_or_retire(struct sup *, struct sup_nic *);
 
 void
 child_init(struct sup *s, struct child *c, enum child_role role, unsigned nic)
@@ -137,16 +139,18 @@ netd_args(struct sup *s, unsigned n, int chan, struct child_args *a)
 	a->fds[a->nfds++] = nic->tx_bell;
 }
 
-static void
-blockd_export_arg(const struct sup_export *x, struct child_args *a)
+/* blockd's description of an export (its -x, reload's export-add) */
+void
+sup_blockd_export_spec(const struct sup_export *x, int shadow_fdno, char *spec,
+    size_t size)
 {
-	char		 spec[256 + EXPORT_MASKS_LEN], mac[MAC_STRLEN];
+	char		 mac[MAC_STRLEN];
 	size_t		 off;
 	unsigned	 i;
 
 	/* AOEDE_NO_URING in the supervisor's environment: blockd uses its
 	 * synchronous I/O path (children get an empty environment) */
-	off = snprintf(spec, sizeof(spec),
+	off = snprintf(spec, size,
 	    "shelf=%u,slot=%u,sectors=%ju,offset=%ju,nics=%ju,bufcnt=%u%s%s%s%s%s%s%s",
 	    x->shelf, x->slot, (uintmax_t)x->sectors, (uintmax_t)x->offset * 512,
 	    (uintmax_t)x->nic_mask, x->bufcnt,
@@ -158,13 +162,25 @@ blockd_export_arg(const struct sup_export *x, struct child_args *a)
 	    (x->flags & SUP_EXPORT_NO_FORCE_CONFIG) ? ",noforceconfig" : "",
 	    getenv("AOEDE_NO_URING") != NULL ? ",nouring" : "");
 	if (x->cache_bytes != 0)
-		off += snprintf(spec + off, sizeof(spec) - off, ",cache=%ju",
+		off += snprintf(spec + off, size - off, ",cache=%ju",
 		    (uintmax_t)x->cache_bytes);
 	for (i = 0; i < x->nmasks; i++)
-		off += snprintf(spec + off, sizeof(spec) - off, "%s%s",
+		off += snprintf(spec + off, size - off, "%s%s",
 		    i ? "+" : ",masks=", mac_format(x->masks[i], mac));
-	if (off >= sizeof(spec))
+	if (shadow_fdno >= 0)
+		off += snprintf(spec + off, size - off, ",shadowfd=%d",
+		    shadow_fdno);
+	if (off >= size)
 		fatalx("export e%u.%u: blockd's argument is too long", x->shelf, x->slot);
+}
+
+static void
+blockd_export_arg(const struct sup_export *x, int shadow_fdno,
+    struct child_args *a)
+{
+	char		 spec[SUP_EXPORT_SPEC_MAX];
+
+	sup_blockd_export_spec(x, shadow_fdno, spec, sizeof(spec));
 	args_add(a, "-x");
 	args_add(a, "%s", spec);
 }
@@ -172,7 +188,7 @@ blockd_export_arg(const struct sup_export *x, struct child_args *a)
 static void
 blockd_args(struct sup *s, int chan, struct child_args *a)
 {
-	unsigned	 i;
+	unsigned	 i, nshadow;
 
 	args_add(a, "%s/aoede-blockd", s->libexec);
 	args_add(a, "-u");
@@ -187,8 +203,13 @@ blockd_args(struct sup *s, int chan, struct child_args *a)
 		args_add(a, "-R");
 		args_add(a, "%u:%u", s->nics[i].nbufs, s->nics[i].buf_size);
 	}
+	/* the shadow directories follow every other fd (fds.h): each
+	 * export's number is in its spec */
+	nshadow = 0;
 	for (i = 0; i < s->nexports; i++)
-		blockd_export_arg(&s->exports[i], a);
+		blockd_export_arg(&s->exports[i], s->exports[i].shadow_fd < 0 ? -1 :
+		    (int)(BLOCKD_FD_LAST(s->nexports, s->nnics) +
+		    (s->state_fd >= 0 ? 1 : 0) + nshadow++), a);
 	a->fds[a->nfds++] = chan;
 	for (i = 0; i < s->nexports; i++)
 		a->fds[a->nfds++] = s->exports[i].fd;
@@ -199,6 +220,9 @@ blockd_args(struct sup *s, int chan, struct child_args *a)
 	}
 	if (s->state_fd >= 0)	/* BLOCKD_FD_STATE_DIR */
 		a->fds[a->nfds++] = s->state_fd;
+	for (i = 0; i < s->nexports; i++)
+		if (s->exports[i].shadow_fd >= 0)
+			a->fds[a->nfds++] = s->exports[i].shadow_fd;
 }
 
 /* --- fork + exec -------------------------------------------------------- */
@@ -305,7 +329,8 @@ child_on_restart(evutil_socket_t fd, short ev, void *arg)
 {
 	struct child	*c = arg;
 
-	if (c->sup->stopping || c->state != CHILD_DOWN)
+	if (c->sup->stopping || c->state != CHILD_DOWN ||
+	    (c->role == ROLE_NETD && !sup_nic_live(c->sup, c->nic)))
 		return;
 	if (c->role == ROLE_NETD && sup_reopen_nic(c->sup, c->nic) == -1) {
 		/* the NIC is gone for now: try again later, ever more slowly */
@@ -328,7 +353,7 @@ sup_check_ready(struct sup *s)
 	if (s->announced_ready || s->stopping)
 		return;
 	for (i = 0; i < s->nnics; i++)
-		if (!s->nics[i].running)
+		if (sup_nic_live(s, i) && !s->nics[i].running)
 			return;
 	s->announced_ready = true;
 	if (s->ev_deadline != NULL)
@@ -388,18 +413,56 @@ child_handle_stats(struct child *c, struct msg_in *m)
 	} else if (c->role == ROLE_BLOCKD && msg_is(m, MSG_EXPORT_STATS)) {
 		if (stats_export_decode(m, &x) == -1)
 			return -1;
+		/* by the export's name: one a reload just removed may still
+		 * report once, and is ignored */
 		for (i = 0; i < s->nexports; i++) {
-			if (strcmp(s->export_stats[i].export, x.export) == 0 ||
-			    s->export_stats[i].export[0] == '\0') {
+			char	 name[16];
+
+			snprintf(name, sizeof(name), "e%u.%u", s->exports[i].shelf,
+			    s->exports[i].slot);
+			if (strcmp(name, x.export) == 0) {
 				s->export_stats[i] = x;
 				break;
 			}
 		}
-		if (i == s->nexports)
-			return -1;
 	} else
 		return 0;
 	c->heartbeat_ns = now_ns();
+	return 1;
+}
+
+/* blockd's answer to a deferred control request (freeze, unfreeze). */
+static int
+child_handle_reply(struct child *c, struct msg_in *m)
+{
+	char		 text[512];
+	uint64_t	 token;
+	bool		 ok;
+
+	if (msg_get_u64(m, "token", &token) == -1 ||
+	    msg_get_bool(m, "ok", &ok) == -1 ||
+	    msg_get_str(m, "text", text, sizeof(text)) == -1 || msg_end(m) == -1)
+		return -1;
+	control_answer_text(c->sup->control, token, ok, text);
+	return 1;
+}
+
+/* blockd's answer to aoectl state / state-clear. */
+static int
+child_handle_state(struct child *c, struct msg_in *m)
+{
+	static char	 error[256], config[2 * 1024 + 1];
+	static char	 masks[64 * 18], reserve[256 * 18 + 1];
+	uint64_t	 token;
+
+	if (msg_get_u64(m, "token", &token) == -1 ||
+	    msg_get_str(m, "error", error, sizeof(error)) == -1 ||
+	    msg_get_str(m, "config", config, sizeof(config)) == -1 ||
+	    msg_get_str(m, "masks", masks, sizeof(masks)) == -1 ||
+	    msg_get_str(m, "reserve", reserve, sizeof(reserve)) == -1 ||
+	    msg_end(m) == -1)
+		return -1;
+	control_answer_state(c->sup->control, token, error, config, masks, reserve);
 	return 1;
 }
 
@@ -408,7 +471,13 @@ child_handle_msg(struct child *c, struct msg_in *m)
 {
 	int	 rc;
 
-	if ((rc = child_handle_stats(c, m)) != 0) {
+	if (c->role == ROLE_BLOCKD && msg_is(m, MSG_REPLY))
+		rc = child_handle_reply(c, m);
+	else if (c->role == ROLE_BLOCKD && msg_is(m, MSG_STATE))
+		rc = child_handle_state(c, m);
+	else
+		rc = child_handle_stats(c, m);
+	if (rc != 0) {
 		if (rc == -1) {
 			log_warnx("%s sent a malformed %s; killing it", c->name, m->type);
 			kill(c->pid, SIGKILL);
@@ -442,7 +511,7 @@ child_handle_ready_or_wiring(struct child *c, struct msg_in *m)
 		nic->detach_pending = false;
 		nic->attached = false;
 		if (nic->netd.state == CHILD_DOWN)
-			child_schedule_restart(&nic->netd);
+			sup_netd_restart_or_retire(s, nic);
 	} else if (c->role == ROLE_BLOCKD && msg_is(m, MSG_NIC_FAULT)) {
 		if ((nic = sup_msg_nic(s, c, m)) == NULL)
 			return;
@@ -481,7 +550,8 @@ child_on_chan(evutil_socket_t fd, short ev, void *arg)
 static void
 child_log_death(struct child *c, int status)
 {
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && c->sup->stopping)
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && (c->sup->stopping ||
+	    (c->role == ROLE_NETD && c->sup->nics[c->nic].removing)))
 		log_debug("%s exited", c->name);
 	else if (WIFEXITED(status))
 		log_warnx("%s (pid %ld) exited with status %d", c->name, (long)c->pid,
@@ -489,6 +559,17 @@ child_log_death(struct child *c, int status)
 	else if (WIFSIGNALED(status))
 		log_warnx("%s (pid %ld) was killed by signal %d (%s)", c->name,
 		    (long)c->pid, WTERMSIG(status), strsignal(WTERMSIG(status)));
+}
+
+/* A netd that is down and let go of: restarted, unless a reload removed its
+ * NIC (reload.c). */
+static void
+sup_netd_restart_or_retire(struct sup *s, struct sup_nic *nic)
+{
+	if (nic->removing)
+		sup_nic_retire(s, nic - s->nics);
+	else
+		child_schedule_restart(&nic->netd);
 }
 
 static void
@@ -519,7 +600,7 @@ sup_netd_died(struct sup *s, struct sup_nic *nic)
 		return;		/* restarted when blockd answers nic-detached */
 	}
 	nic->attached = false;
-	child_schedule_restart(&nic->netd);
+	sup_netd_restart_or_retire(s, nic);
 }
 
 static void
@@ -534,7 +615,7 @@ sup_blockd_died(struct sup *s)
 		if (nic->detach_pending) {
 			nic->detach_pending = false;
 			if (nic->netd.state == CHILD_DOWN)
-				child_schedule_restart(&nic->netd);
+				sup_netd_restart_or_retire(s, nic);
 		}
 		if (nic->netd.state != CHILD_DOWN && (nic->running || nic->netd.state == CHILD_READY)) {
 			nic->running = false;
@@ -561,12 +642,19 @@ child_died(struct sup *s, struct child *c, int status)
 		sup_stop(s);
 		return;
 	}
-	if (!c->ever_ready)
+	if (!c->ever_ready && !(c->role == ROLE_NETD && s->nics[c->nic].removing))
 		fatalx("%s failed to start", c->name);
 	if (c->role == ROLE_NETD)
 		sup_netd_died(s, &s->nics[c->nic]);
-	else
+	else {
+		control_fail_pending(s->control, "blockd exited before it "
+		    "answered; it is being restarted: see aoectl stats and the "
+		    "log for the export's state");
+		/* its counters and freeze states died with it: "unknown"
+		 * until the next blockd reports */
+		memset(s->export_stats, 0, sizeof(s->export_stats));
 		sup_blockd_died(s);
+	}
 }
 
 static struct child *

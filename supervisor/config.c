@@ -819,6 +819,24 @@ conf_parse_file(struct conf *c, const char *file)
 
 /* --- to and from struct sup ------------------------------------------------ */
 
+/* -f: a relative shadow directory is taken from the current directory, as
+ * the image's path is. */
+static void
+conf_from_sup_shadow(struct conf_export *x, const struct sup_export *sx)
+{
+	char	 cwd[PATH_MAX];
+
+	if (sx->shadow_dir[0] == '\0' || sx->shadow_dir[0] == '/') {
+		conf_copy(x->shadow_dir, sizeof(x->shadow_dir), sx->shadow_dir);
+		return;
+	}
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		fatal("getcwd");
+	if ((size_t)snprintf(x->shadow_dir, sizeof(x->shadow_dir), "%s/%s", cwd,
+	    sx->shadow_dir) >= sizeof(x->shadow_dir))
+		fatalx("shadow directory path too long");
+}
+
 void
 conf_from_sup(struct conf *c, const struct sup *s)
 {
@@ -871,8 +889,36 @@ conf_from_sup(struct conf *c, const struct sup *s)
 		x->bufcnt = sx->bufcnt;
 		memcpy(x->masks, sx->masks, sizeof(x->masks));
 		x->nmasks = sx->nmasks;
+		conf_from_sup_shadow(x, sx);
 	}
 	c->nexports = s->nexports;
+}
+
+/* One export, as conf_apply() and a reload install it; no image open yet
+ * (fd and shadow_fd -1), NIC mask as in the file. */
+void
+conf_export_to_sup(const struct conf_export *x, struct sup_export *sx)
+{
+	memset(sx, 0, sizeof(*sx));
+	sx->shelf = x->shelf;
+	sx->slot = x->slot;
+	conf_copy(sx->path, sizeof(sx->path), x->path);
+	sx->fd = -1;
+	sx->offset = x->offset;
+	sx->length = x->length;
+	sx->flags = (x->read_only ? SUP_EXPORT_RDONLY : 0) |
+	    (x->direct ? SUP_EXPORT_DIRECT : 0) |
+	    (x->durability == CONF_KERNEL ? SUP_EXPORT_KERNEL : 0) |
+	    (x->lan_mask_edit ? 0 : SUP_EXPORT_NO_MASK_EDIT) |
+	    (x->lan_force_reserve ? 0 : SUP_EXPORT_NO_FORCE_RESERVE) |
+	    (x->lan_force_config ? 0 : SUP_EXPORT_NO_FORCE_CONFIG);
+	sx->cache_bytes = x->cache_bytes;
+	sx->nic_mask = x->nic_mask;
+	sx->bufcnt = x->bufcnt;
+	memcpy(sx->masks, x->masks, sizeof(sx->masks));
+	sx->nmasks = x->nmasks;
+	conf_copy(sx->shadow_dir, sizeof(sx->shadow_dir), x->shadow_dir);
+	sx->shadow_fd = -1;
 }
 
 void
@@ -889,29 +935,8 @@ conf_apply(const struct conf *c, struct sup *s)
 	for (i = 0; i < c->nnics; i++)
 		conf_copy(s->nics[i].name, sizeof(s->nics[i].name), c->nics[i].name);
 	s->nnics = c->nnics;
-	for (i = 0; i < c->nexports; i++) {
-		const struct conf_export	*x = &c->exports[i];
-		struct sup_export		*sx = &s->exports[i];
-
-		memset(sx, 0, sizeof(*sx));
-		sx->shelf = x->shelf;
-		sx->slot = x->slot;
-		conf_copy(sx->path, sizeof(sx->path), x->path);
-		sx->fd = -1;
-		sx->offset = x->offset;
-		sx->length = x->length;
-		sx->flags = (x->read_only ? SUP_EXPORT_RDONLY : 0) |
-		    (x->direct ? SUP_EXPORT_DIRECT : 0) |
-		    (x->durability == CONF_KERNEL ? SUP_EXPORT_KERNEL : 0) |
-		    (x->lan_mask_edit ? 0 : SUP_EXPORT_NO_MASK_EDIT) |
-		    (x->lan_force_reserve ? 0 : SUP_EXPORT_NO_FORCE_RESERVE) |
-		    (x->lan_force_config ? 0 : SUP_EXPORT_NO_FORCE_CONFIG);
-		sx->cache_bytes = x->cache_bytes;
-		sx->nic_mask = x->nic_mask;
-		sx->bufcnt = x->bufcnt;
-		memcpy(sx->masks, x->masks, sizeof(sx->masks));
-		sx->nmasks = x->nmasks;
-	}
+	for (i = 0; i < c->nexports; i++)
+		conf_export_to_sup(&c->exports[i], &s->exports[i]);
 	s->nexports = c->nexports;
 	conf_installed = c;
 }
@@ -920,6 +945,12 @@ const struct conf *
 conf_current(void)
 {
 	return conf_installed;
+}
+
+void
+conf_install(const struct conf *c)
+{
+	conf_installed = c;
 }
 
 const char *

@@ -29,6 +29,12 @@
 
 enum conf_durability { CONF_SYNC, CONF_KERNEL };
 
+/* [global] values the command line overrides (-S, -U, -D): a reload keeps
+ * them, whatever the file says */
+#define CONF_OVR_CONTROL	0x01
+#define CONF_OVR_USERS		0x02
+#define CONF_OVR_STATE		0x04
+
 /* the keys of an [export] section, in the canonical order */
 enum conf_export_key {
 	CK_SHELF, CK_SLOT, CK_PATH, CK_NICS, CK_READ_ONLY, CK_OFFSET, CK_LENGTH,
@@ -65,7 +71,7 @@ struct conf_export {
 	uint16_t		 bufcnt;	/* resolved by conf_finish() */
 	uint8_t			 masks[SUP_MAX_MASKS][6];	/* mac-allow */
 	unsigned		 nmasks;
-	char			 shadow_dir[PATH_MAX];	/* stored for later; "" */
+	char			 shadow_dir[PATH_MAX];	/* freeze's shadow files; "" */
 	/* LAN-side edits of the AoE state allowed (default yes, as vblade) */
 	bool			 lan_mask_edit, lan_force_reserve, lan_force_config;
 };
@@ -82,6 +88,7 @@ struct conf {
 	char			 operator_group[64];	/* "": root only */
 	char			 netd_user[64], blockd_user[64];
 	char			 state_dir[PATH_MAX];
+	unsigned		 overrides;	/* CONF_OVR_*: set on the command line */
 	struct conf_nic		 nics[SUP_MAX_NICS];
 	unsigned		 nnics;
 	struct conf_export	 exports[SUP_MAX_EXPORTS];
@@ -119,6 +126,10 @@ const char *conf_where(unsigned i, enum conf_export_key key);
 const char *conf_where_line(unsigned line);
 /* The configuration conf_apply() last installed (NULL before). */
 const struct conf *conf_current(void);
+/* A reload applied c (which must outlive it): it is the current one. */
+void	conf_install(const struct conf *c);
+/* One export of c as struct sup holds it (fd -1, nic_mask as in c). */
+void	conf_export_to_sup(const struct conf_export *x, struct sup_export *sx);
 
 /* --- value parsers, each 0 or -1 with a reason in why ------------------ */
 int	conf_parse_bool(const char *s, bool *v, const char **why);

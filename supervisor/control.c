@@ -47,11 +47,27 @@
 #define NS_PER_SEC		1000000000ull
 
 struct control;
+struct control_conn;
+
+/*
+ * A request whose answer comes from a child (blockd) later: its handler
+ * called control_defer() and sent the token along.  The connection reads
+ * nothing more until the answer is sent (replies stay in request order).
+ */
+struct control_pending {
+	struct control		*ctl;
+	uint64_t		 token;
+	struct control_conn	*conn;		/* NULL: the client went away */
+	struct ctl_request	 req;		/* for the log line */
+	struct event		*ev_timeout;
+	TAILQ_ENTRY(control_pending) entry;
+};
 
 struct control_conn {
 	struct control		*ctl;
 	struct bufferevent	*bev;
 	struct event		*ev_idle;
+	struct control_pending	*pending;	/* its request waits for a child */
 	uid_t			 uid;
 	gid_t			 gid;
 	pid_t			 pid;
@@ -84,6 +100,12 @@ struct control {
 	TAILQ_HEAD(, control_conn) conns;
 	struct control_counters	 n;
 	uint64_t		 started_ns;
+	/* deferred replies */
+	TAILQ_HEAD(, control_pending) pending;
+	uint64_t		 next_token;
+	struct control_conn	*handling;	/* the connection a handler serves */
+	const struct ctl_request *handling_req;
+	bool			 deferred;	/* the handler called control_defer() */
 	/* systemd */
 	struct event		*ev_status, *ev_watchdog, *ev_sighup;
 	char			 status[256];
@@ -93,7 +115,7 @@ typedef void	control_cmd_fn(struct control *, const struct ctl_request *,
 		    msgpack_packer *);
 
 static control_cmd_fn	control_cmd_status, control_cmd_stats, control_cmd_freeze,
-			control_cmd_reload;
+			control_cmd_reload, control_cmd_export_list, control_cmd_state;
 
 /* The server side of each command of proto/ctlproto.c's ctl_cmds. */
 static const struct control_handler {
@@ -105,6 +127,12 @@ static const struct control_handler {
 	{ "freeze",	control_cmd_freeze },
 	{ "unfreeze",	control_cmd_freeze },
 	{ "reload",	control_cmd_reload },
+	{ "export-list", control_cmd_export_list },
+	{ "state",	control_cmd_state },
+	{ "state-clear", control_cmd_state },
+	{ "state-clear-config", control_cmd_state },
+	{ "state-clear-masks", control_cmd_state },
+	{ "state-clear-reserve", control_cmd_state },
 };
 
 static void	control_conn_free(struct control_conn *);
@@ -146,6 +174,17 @@ control_child_alive(const struct child *c, uint64_t now)
 	    now - control_child_seen(c) < CONTROL_HEARTBEAT_SEC * NS_PER_SEC;
 }
 
+/* NICs a reload has not removed */
+static unsigned
+control_live_nics(const struct sup *s)
+{
+	unsigned	 i, n = 0;
+
+	for (i = 0; i < s->nnics; i++)
+		n += sup_nic_live(s, i);
+	return n;
+}
+
 static const struct export_stats_msg *
 control_export_stats(const struct sup *s, const char *name)
 {
@@ -170,17 +209,33 @@ control_find_export(const struct sup *s, uint16_t shelf, uint8_t slot)
 
 /* --- status ------------------------------------------------------------- */
 
+/* blockd/shadow.h's states as blockd last reported them */
+static const char *
+control_freeze_state(const struct export_stats_msg *st)
+{
+	if (st == NULL)
+		return "unknown";
+	switch (st->shadow_state) {
+	case 0:		return "thawed";
+	case 1:		return "frozen";
+	case 2:		return "merging";
+	default:	return "unknown";
+	}
+}
+
 static void
 control_pack_export(struct sup *s, unsigned i, msgpack_packer *pk)
 {
 	const struct sup_export	*x = &s->exports[i];
+	const struct export_stats_msg *st;
 	char			 name[CTL_EXPORT_STRLEN];
 	unsigned		 n, nnics = 0;
 
 	for (n = 0; n < s->nnics; n++)
 		nnics += (x->nic_mask >> n) & 1;
 	ctl_export_format(x->shelf, x->slot, name);
-	msgpack_pack_map(pk, 12);
+	st = control_export_stats(s, name);
+	msgpack_pack_map(pk, 13);
 	ctl_pack_kv_str(pk, "export", name);
 	ctl_pack_kv_u64(pk, "shelf", x->shelf);
 	ctl_pack_kv_u64(pk, "slot", x->slot);
@@ -196,7 +251,8 @@ control_pack_export(struct sup *s, unsigned i, msgpack_packer *pk)
 	ctl_pack_kv_str(pk, "durability", (x->flags & SUP_EXPORT_KERNEL) ? "kernel" : "sync");
 	ctl_pack_kv_bool(pk, "direct", x->flags & SUP_EXPORT_DIRECT);
 	ctl_pack_kv_bool(pk, "read_only", x->flags & SUP_EXPORT_RDONLY);
-	ctl_pack_kv_bool(pk, "frozen", false);		/* no freeze yet */
+	ctl_pack_kv_bool(pk, "frozen", st != NULL && st->shadow_state != 0);
+	ctl_pack_kv_str(pk, "freeze", control_freeze_state(st));
 }
 
 static void
@@ -250,16 +306,21 @@ control_cmd_status(struct control *ctl, const struct ctl_request *req,
 	for (i = 0; i < s->nexports; i++)
 		control_pack_export(s, i, pk);
 	ctl_pack_key(pk, "processes");
-	msgpack_pack_array(pk, 2 + s->nnics);
+	msgpack_pack_array(pk, 2 + control_live_nics(s));
 	control_pack_process("supervisor", "supervisor", "", getpid(), geteuid(),
 	    control_sup_state(s), now - ctl->started_ns, 0, pk);
 	control_pack_child(&s->blockd, "", s->blockd_uid, now, pk);
 	for (i = 0; i < s->nnics; i++)
-		control_pack_child(&s->nics[i].netd, s->nics[i].name, s->netd_uid, now, pk);
+		if (sup_nic_live(s, i))
+			control_pack_child(&s->nics[i].netd, s->nics[i].name,
+			    s->netd_uid, now, pk);
 	ctl_pack_key(pk, "nics");
-	msgpack_pack_array(pk, s->nnics);
+	msgpack_pack_array(pk, control_live_nics(s));
 	for (i = 0; i < s->nnics; i++) {
 		const struct sup_nic *nic = &s->nics[i];
+
+		if (!sup_nic_live(s, i))
+			continue;
 
 		msgpack_pack_map(pk, 5);
 		ctl_pack_kv_str(pk, "name", nic->name);
@@ -270,6 +331,132 @@ control_cmd_status(struct control *ctl, const struct ctl_request *req,
 		ctl_pack_kv_str(pk, "mac", mac_format(nic->mac, mac));
 		ctl_pack_kv_str(pk, "state", nic->running ? "serving" : "down");
 	}
+}
+
+/* --- export list ------------------------------------------------------- */
+
+/* The exports as configured now (after any reload): status's export part. */
+static void
+control_cmd_export_list(struct control *ctl, const struct ctl_request *req,
+    msgpack_packer *pk)
+{
+	struct sup	*s = ctl->sup;
+	unsigned	 i;
+
+	ctl_reply_begin(pk, 1);
+	ctl_pack_key(pk, "exports");
+	msgpack_pack_array(pk, s->nexports);
+	for (i = 0; i < s->nexports; i++)
+		control_pack_export(s, i, pk);
+}
+
+/* --- the AoE state of an export (blockd owns it) --------------------------- */
+
+/*
+ * state, state-clear[-PART]: blockd answers with `state` (children.c calls
+ * control_answer_state), through the deferred replies below.
+ */
+static void
+control_cmd_state(struct control *ctl, const struct ctl_request *req,
+    msgpack_packer *pk)
+{
+	const struct ctl_arg	*a = ctl_request_arg(req, "export");
+	const char		*name = req->cmd->name;
+	bool			 clear = strncmp(name, "state-clear", 11) == 0;
+	struct sup		*s = ctl->sup;
+	struct msg_out		 m;
+	uint64_t		 token;
+
+	if (control_find_export(s, a->shelf, a->slot) == -1) {
+		ctl_reply_error(pk, "unknown export %s", a->str);
+		return;
+	}
+	if (s->blockd.state != CHILD_READY) {
+		ctl_reply_error(pk, "blockd is not running (restarting?): try %s "
+		    "again in a moment", name);
+		return;
+	}
+	token = control_defer(ctl);
+	msg_begin(&m, clear ? MSG_STATE_CLEAR : MSG_STATE_GET, clear ? 3 : 2);
+	msg_put_u64(&m, "token", token);
+	msg_put_str(&m, "export", a->str);
+	if (clear)
+		msg_put_str(&m, "what", name[11] == '-' ? name + 12 : "all");
+	if (msg_send(s->blockd.chan, &m) == -1)
+		control_answer_text(ctl, token, false, "cannot reach blockd");
+}
+
+struct control_state {
+	const char	*error, *config_hex, *masks, *reserve;
+};
+
+/* "a,b,c" as an array of strings */
+static void
+control_pack_list(msgpack_packer *pk, const char *list)
+{
+	const char	*p, *comma;
+	unsigned	 n = 0;
+	char		 item[64];
+
+	for (p = list; *p != '\0'; p = *comma ? comma + 1 : comma, n++)
+		if ((comma = strchr(p, ',')) == NULL)
+			comma = p + strlen(p);
+	msgpack_pack_array(pk, n);
+	for (p = list; *p != '\0'; p = *comma ? comma + 1 : comma) {
+		if ((comma = strchr(p, ',')) == NULL)
+			comma = p + strlen(p);
+		snprintf(item, sizeof(item), "%.*s", (int)(comma - p), p);
+		ctl_pack_str(pk, item);
+	}
+}
+
+/* The config string for people: printable ASCII as is, the rest \xNN. */
+static void
+control_config_text(const char *hex, char *out, size_t size)
+{
+	size_t		 off = 0;
+	unsigned	 byte;
+
+	out[0] = '\0';
+	for (; hex[0] != '\0' && hex[1] != '\0' && off + 5 < size; hex += 2) {
+		if (sscanf(hex, "%2x", &byte) != 1)
+			break;
+		if (byte >= 0x20 && byte < 0x7f && byte != '\\')
+			out[off++] = (char)byte;
+		else
+			off += snprintf(out + off, size - off, "\\x%02x", byte);
+		out[off] = '\0';
+	}
+}
+
+static void
+control_pack_state(msgpack_packer *pk, void *arg)
+{
+	const struct control_state	*st = arg;
+	static char			 text[4 * 1024 + 1];
+
+	if (st->error[0] != '\0') {
+		ctl_reply_error(pk, "%s", st->error);
+		return;
+	}
+	control_config_text(st->config_hex, text, sizeof(text));
+	ctl_reply_begin(pk, 5);
+	ctl_pack_kv_str(pk, "config", text);
+	ctl_pack_kv_str(pk, "config_hex", st->config_hex);
+	ctl_pack_kv_u64(pk, "config_len", strlen(st->config_hex) / 2);
+	ctl_pack_key(pk, "masks");
+	control_pack_list(pk, st->masks);
+	ctl_pack_key(pk, "reserve");
+	control_pack_list(pk, st->reserve);
+}
+
+void
+control_answer_state(struct control *ctl, uint64_t token, const char *error,
+    const char *config_hex, const char *masks, const char *reserve)
+{
+	struct control_state	 st = { error, config_hex, masks, reserve };
+
+	control_answer(ctl, token, control_pack_state, &st);
 }
 
 /* --- stats -------------------------------------------------------------- */
@@ -287,9 +474,13 @@ control_pack_export_stats(const struct sup_export *x, const struct export_stats_
 	ctl_export_format(x->shelf, x->slot, name);
 	if (st == NULL)
 		st = &zero;		/* blockd has not reported yet */
-	msgpack_pack_map(pk, 1 EXPORT_STAT_FIELDS(CONTROL_COUNT));
+	msgpack_pack_map(pk, 3 EXPORT_STAT_FIELDS(CONTROL_COUNT));
 	ctl_pack_kv_str(pk, "export", name);
 	EXPORT_STAT_FIELDS(CONTROL_PUT)
+	/* freeze, for people: the state by name, the merge in percent */
+	ctl_pack_kv_str(pk, "freeze", control_freeze_state(st == &zero ? NULL : st));
+	ctl_pack_kv_u64(pk, "merge_percent", st->merge_total == 0 ? 0 :
+	    st->merge_done * 100 / st->merge_total);
 }
 
 static void
@@ -364,15 +555,17 @@ control_cmd_stats(struct control *ctl, const struct ctl_request *req,
 		control_pack_export_stats(&s->exports[i], control_export_stats(s, name), pk);
 	}
 	ctl_pack_key(pk, "nics");
-	msgpack_pack_array(pk, s->nnics);
+	msgpack_pack_array(pk, control_live_nics(s));
 	for (i = 0; i < s->nnics; i++)
-		control_pack_nic_stats(&s->nics[i], pk);
+		if (sup_nic_live(s, i))
+			control_pack_nic_stats(&s->nics[i], pk);
 	ctl_pack_key(pk, "processes");
-	msgpack_pack_array(pk, 1 + s->nnics);
+	msgpack_pack_array(pk, 1 + control_live_nics(s));
 	control_pack_loop(&s->blockd, s->blockd_stats.loops, s->blockd_stats.busy_ns,
 	    now, pk);
 	for (i = 0; i < s->nnics; i++)
-		control_pack_loop(&s->nics[i].netd, s->nics[i].stats.loops,
+		if (sup_nic_live(s, i))
+			control_pack_loop(&s->nics[i].netd, s->nics[i].stats.loops,
 		    s->nics[i].stats.busy_ns, now, pk);
 	ctl_pack_key(pk, "control");
 	control_pack_control_stats(ctl, pk);
@@ -385,11 +578,27 @@ control_cmd_freeze(struct control *ctl, const struct ctl_request *req,
     msgpack_packer *pk)
 {
 	const struct ctl_arg	*a = ctl_request_arg(req, "export");
+	struct sup		*s = ctl->sup;
+	struct msg_out		 m;
+	uint64_t		 token;
 
-	if (control_find_export(ctl->sup, a->shelf, a->slot) == -1)
+	if (control_find_export(s, a->shelf, a->slot) == -1) {
 		ctl_reply_error(pk, "unknown export %s", a->str);
-	else
-		ctl_reply_error(pk, "%s is not yet supported", req->cmd->name);
+		return;
+	}
+	if (s->blockd.state != CHILD_READY) {
+		ctl_reply_error(pk, "blockd is not running (restarting?): try %s "
+		    "again in a moment", req->cmd->name);
+		return;
+	}
+	/* blockd drains, flushes and answers; the reply waits for it */
+	token = control_defer(ctl);
+	msg_begin(&m, strcmp(req->cmd->name, "freeze") == 0 ? MSG_FREEZE :
+	    MSG_UNFREEZE, 2);
+	msg_put_str(&m, "export", a->str);
+	msg_put_u64(&m, "token", token);
+	if (msg_send(s->blockd.chan, &m) == -1)
+		control_answer_text(ctl, token, false, "cannot reach blockd");
 }
 
 int
@@ -404,7 +613,7 @@ control_reload(struct sup *s, char *err, size_t errsize)
 		sup_notify(s, "RELOADING=1\nSTATUS=reloading");
 	rc = sup_reload(s, err, errsize);
 	if (rc == 0)
-		log_info("reload: %s unchanged", s->config_file);
+		log_info("reload: %s %s", s->config_file, err);	/* what changed */
 	else
 		log_warnx("reload refused, the running configuration keeps serving: %s", err);
 	if (around) {
@@ -422,8 +631,11 @@ control_cmd_reload(struct control *ctl, const struct ctl_request *req,
 
 	if (control_reload(ctl->sup, err, sizeof(err)) == -1)
 		ctl_reply_error(pk, "%s", err);
-	else
-		ctl_reply_begin(pk, 0);
+	else {
+		/* what changed: "unchanged", "added e1.4, removed e1.2, …" */
+		ctl_reply_begin(pk, 1);
+		ctl_pack_kv_str(pk, "message", err);
+	}
 }
 
 /* --- connections ---------------------------------------------------------- */
@@ -476,6 +688,8 @@ control_conn_free(struct control_conn *c)
 
 	TAILQ_REMOVE(&ctl->conns, c, entry);
 	ctl->nconns--;
+	if (c->pending != NULL)
+		c->pending->conn = NULL;	/* the answer has nowhere to go */
 	bufferevent_free(c->bev);
 	event_free(c->ev_idle);
 	free(c);
@@ -556,7 +770,16 @@ control_handle(struct control_conn *c, const void *data, size_t len)
 	else if ((h = control_handler(req.cmd->name)) == NULL)
 		ctl_reply_error(&pk, "%s is not implemented", req.cmd->name);
 	else {
+		ctl->handling = c;
+		ctl->handling_req = &req;
+		ctl->deferred = false;
 		h->fn(ctl, &req, &pk);
+		ctl->handling = NULL;
+		if (ctl->deferred) {
+			/* control_answer() replies; nothing is read meanwhile */
+			msgpack_sbuffer_destroy(&sb);
+			return;
+		}
 		control_log_change(c, &req, sb.data, sb.size);
 	}
 	control_send(c, &sb);
@@ -572,7 +795,8 @@ control_on_read(struct bufferevent *bev, void *arg)
 	unsigned char		*data;
 	size_t			 len, msglen;
 
-	while (!c->closing && (len = evbuffer_get_length(in)) > 0) {
+	while (!c->closing && c->pending == NULL &&
+	    (len = evbuffer_get_length(in)) > 0) {
 		/* at most CTL_REQ_MAX_BYTES: the read high-water mark */
 		data = evbuffer_pullup(in, len);
 		switch (ctl_scan(data, len, &ctl_request_limits, &msglen, &why)) {
@@ -596,7 +820,10 @@ control_on_read(struct bufferevent *bev, void *arg)
 		case CTL_SCAN_DONE:
 			control_handle(c, data, msglen);
 			evbuffer_drain(in, msglen);
-			control_arm_idle(c);
+			if (c->pending != NULL)
+				evtimer_del(c->ev_idle);	/* it waits for us */
+			else
+				control_arm_idle(c);
 			break;
 		}
 		if (evbuffer_get_length(bufferevent_get_output(bev)) > CONTROL_OUT_MAX) {
@@ -606,6 +833,139 @@ control_on_read(struct bufferevent *bev, void *arg)
 			return;
 		}
 	}
+}
+
+/* --- deferred replies ------------------------------------------------------ */
+
+static void	control_on_pending_timeout(evutil_socket_t, short, void *);
+
+uint64_t
+control_defer(struct control *ctl)
+{
+	struct control_pending	*p;
+	struct timeval		 tv = { CONTROL_PENDING_SEC, 0 };
+
+	if (ctl->handling == NULL || (p = calloc(1, sizeof(*p))) == NULL)
+		fatalx("control_defer: %s", ctl->handling == NULL ?
+		    "outside a handler" : "out of memory");
+	p->ctl = ctl;
+	p->token = ++ctl->next_token;
+	p->conn = ctl->handling;
+	p->req = *ctl->handling_req;
+	if ((p->ev_timeout = evtimer_new(ctl->sup->base,
+	    control_on_pending_timeout, p)) == NULL)
+		fatalx("control: out of memory");
+	evtimer_add(p->ev_timeout, &tv);
+	TAILQ_INSERT_TAIL(&ctl->pending, p, entry);
+	p->conn->pending = p;
+	ctl->deferred = true;
+	return p->token;
+}
+
+static struct control_pending *
+control_pending_find(struct control *ctl, uint64_t token)
+{
+	struct control_pending	*p;
+
+	TAILQ_FOREACH(p, &ctl->pending, entry)
+		if (p->token == token)
+			return p;
+	return NULL;
+}
+
+/* Send the reply of p (if its client is still there) and forget p; the
+ * connection reads its next request. */
+static void
+control_pending_finish(struct control *ctl, struct control_pending *p,
+    control_pack_fn *fn, void *arg)
+{
+	struct control_conn	*c = p->conn;
+	msgpack_sbuffer		 sb;
+	msgpack_packer		 pk;
+
+	TAILQ_REMOVE(&ctl->pending, p, entry);
+	event_free(p->ev_timeout);
+	if (c != NULL) {
+		msgpack_sbuffer_init(&sb);
+		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+		fn(&pk, arg);
+		control_log_change(c, &p->req, sb.data, sb.size);
+		c->pending = NULL;
+		control_send(c, &sb);
+		msgpack_sbuffer_destroy(&sb);
+		control_arm_idle(c);
+		/* a request that came meanwhile (not when answered from inside
+		 * a handler: its caller goes on reading) */
+		if (ctl->handling == NULL)
+			control_on_read(c->bev, c);
+	}
+	free(p);
+}
+
+void
+control_answer(struct control *ctl, uint64_t token, control_pack_fn *fn,
+    void *arg)
+{
+	struct control_pending	*p;
+
+	/* unknown: it timed out, or the answer is forged; either way late */
+	if ((p = control_pending_find(ctl, token)) == NULL) {
+		log_debug("control: an answer for token %ju nobody waits for",
+		    (uintmax_t)token);
+		return;
+	}
+	control_pending_finish(ctl, p, fn, arg);
+}
+
+struct control_text {
+	bool		 ok;
+	const char	*text;
+};
+
+static void
+control_pack_text(msgpack_packer *pk, void *arg)
+{
+	const struct control_text	*t = arg;
+
+	if (!t->ok) {
+		ctl_reply_error(pk, "%s", t->text);
+		return;
+	}
+	ctl_reply_begin(pk, 1);
+	ctl_pack_kv_str(pk, "message", t->text);
+}
+
+void
+control_answer_text(struct control *ctl, uint64_t token, bool ok,
+    const char *text)
+{
+	struct control_text	 t = { ok, text };
+
+	control_answer(ctl, token, control_pack_text, &t);
+}
+
+void
+control_fail_pending(struct control *ctl, const char *why)
+{
+	struct control_text	 t = { false, why };
+	struct control_pending	*p;
+
+	if (ctl == NULL)
+		return;
+	while ((p = TAILQ_FIRST(&ctl->pending)) != NULL)
+		control_pending_finish(ctl, p, control_pack_text, &t);
+}
+
+static void
+control_on_pending_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct control_pending	*p = arg;
+	struct control_text	 t = { false, "no answer from blockd within "
+	    "the time limit; see aoectl status and the log" };
+
+	(void)fd;
+	(void)ev;
+	control_pending_finish(p->ctl, p, control_pack_text, &t);
 }
 
 static void
@@ -899,20 +1259,21 @@ control_status_line(struct sup *s, char *buf, size_t size)
 {
 	uint64_t	 now = now_ns();
 	const struct child *bad = NULL;
-	unsigned	 i, served = 0;
+	unsigned	 i, served = 0, nnics = control_live_nics(s);
 
 	if (!s->announced_ready || s->stopping) {
 		for (i = 0; i < s->nnics; i++)
 			served += s->nics[i].running;
 		snprintf(buf, size, "%s: %u of %u interface%s served",
-		    s->stopping ? "stopping" : "starting", served, s->nnics,
-		    s->nnics == 1 ? "" : "s");
+		    s->stopping ? "stopping" : "starting", served, nnics,
+		    nnics == 1 ? "" : "s");
 		return;
 	}
 	if (!control_child_alive(&s->blockd, now))
 		bad = &s->blockd;
 	for (i = 0; i < s->nnics && bad == NULL; i++)
-		if (!control_child_alive(&s->nics[i].netd, now))
+		if (sup_nic_live(s, i) && !s->nics[i].removing &&
+		    !control_child_alive(&s->nics[i].netd, now))
 			bad = &s->nics[i].netd;
 	if (bad != NULL && bad->state == CHILD_DOWN)
 		snprintf(buf, size, "degraded: %s is down (%u restart%s)", bad->name,
@@ -923,10 +1284,10 @@ control_status_line(struct sup *s, char *buf, size_t size)
 	else if (s->nexports == 1)
 		snprintf(buf, size, "serving e%u.%u (%.160s) on %u interface%s",
 		    s->exports[0].shelf, s->exports[0].slot, s->exports[0].path,
-		    s->nnics, s->nnics == 1 ? "" : "s");
+		    nnics, nnics == 1 ? "" : "s");
 	else
 		snprintf(buf, size, "serving %u exports on %u interface%s",
-		    s->nexports, s->nnics, s->nnics == 1 ? "" : "s");
+		    s->nexports, nnics, nnics == 1 ? "" : "s");
 }
 
 static void
@@ -958,7 +1319,8 @@ control_on_watchdog(evutil_socket_t fd, short ev, void *arg)
 		if (!control_child_alive(&s->blockd, now))
 			return;
 		for (i = 0; i < s->nnics; i++)
-			if (!control_child_alive(&s->nics[i].netd, now))
+			if (sup_nic_live(s, i) && !s->nics[i].removing &&
+			    !control_child_alive(&s->nics[i].netd, now))
 				return;
 	}
 	sup_notify(s, "WATCHDOG=1");
@@ -1027,6 +1389,7 @@ control_init(struct sup *s)
 	s->control = ctl;
 	ctl->started_ns = now_ns();
 	TAILQ_INIT(&ctl->conns);
+	TAILQ_INIT(&ctl->pending);
 	control_groups(ctl);
 	if ((fd = control_passed_socket()) != -1) {
 		/* systemd's sockets are blocking: libevent must not block in accept */

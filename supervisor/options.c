@@ -5,7 +5,7 @@
  *   aoede [-n] [-v] [-c config-file] [-S control-socket] [-U netd-user:blockd-user]
  *         [-D state-directory]
  *   aoede [-n] [-b bufcnt] [-o offset] [-l length] [-d] [-s] [-w] [-r]
- *         [-C cache-MiB] [-m mac[,mac...]] [-S control-socket]
+ *         [-C cache-MiB] [-m mac[,mac...]] [-f shadow-directory] [-S control-socket]
  *         [-U netd-user:blockd-user] [-D state-directory] [-v]
  *         shelf slot netif [netif ...] file
  *
@@ -36,6 +36,7 @@ sup_usage(void)
 	    "             [-D state-directory]\n"
 	    "       aoede [-n] [-b bufcnt] [-o offset] [-l length] [-d] [-s] [-w] [-r]\n"
 	    "             [-C cache-MiB (default 0; 64 with -d)] [-m mac[,mac...]]\n"
+	    "             [-f shadow-directory]\n"
 	    "             [-S control-socket] [-U netd-user:blockd-user] [-D state-directory]\n"
 	    "             [-v] shelf slot netif [netif ...] file\n");
 	exit(2);
@@ -155,6 +156,12 @@ sup_export_option(struct sup_export *x, struct sup_cmdline *cl, int ch)
 		cl->cache_set = true;
 		break;
 	case 'm': sup_parse_masks(x, optarg); break;
+	case 'f':
+		/* freeze's shadow directory, as the 2014 AoEde's -f */
+		if (strlen(optarg) >= sizeof(x->shadow_dir))
+			fatalx("-f: path too long");
+		strcpy(x->shadow_dir, optarg);
+		break;
 	}
 	if (cl->export_opt == 0)
 		cl->export_opt = ch;
@@ -166,10 +173,10 @@ sup_getopt(struct sup *s, struct sup_cmdline *cl, int argc, char *argv[])
 {
 	int	 ch;
 
-	while ((ch = getopt(argc, argv, "+b:o:l:dswrC:m:c:nS:U:D:vh")) != -1) {
+	while ((ch = getopt(argc, argv, "+b:o:l:dswrC:m:f:c:nS:U:D:vh")) != -1) {
 		switch (ch) {
 		case 'b': case 'o': case 'l': case 'd': case 's': case 'w':
-		case 'r': case 'C': case 'm':
+		case 'r': case 'C': case 'm': case 'f':
 			sup_export_option(&s->exports[0], cl, ch);
 			break;
 		case 'c': cl->file = optarg; break;
@@ -203,15 +210,20 @@ sup_from_file(struct sup *s, struct sup_cmdline *cl, struct conf *conf)
 	conf_init(conf);
 	if (conf_parse_file(conf, file) == -1)
 		fatalx("%s", conf->err);
-	if (cl->control != NULL)
+	if (cl->control != NULL) {
 		snprintf(conf->control_socket, sizeof(conf->control_socket), "%s", cl->control);
+		conf->overrides |= CONF_OVR_CONTROL;
+	}
 	if (cl->users != NULL) {
+		conf->overrides |= CONF_OVR_USERS;
 		snprintf(conf->netd_user, sizeof(conf->netd_user), "%s", s->netd_user);
 		snprintf(conf->blockd_user, sizeof(conf->blockd_user), "%s", s->blockd_user);
 		conf->global_key_line[3] = conf->global_key_line[4] = 0;
 	}
-	if (cl->state != NULL)
+	if (cl->state != NULL) {
 		snprintf(conf->state_dir, sizeof(conf->state_dir), "%s", cl->state);
+		conf->overrides |= CONF_OVR_STATE;
+	}
 	s->config_file = file;
 }
 

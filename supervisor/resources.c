@@ -124,7 +124,7 @@ sup_bpf_build(const struct sup *s, unsigned nic, struct sock_filter *prog, unsig
 #define NIC_FAIL(...)	do { snprintf(err, errlen, __VA_ARGS__); goto fail; } while (0)
 
 /* ifindex, MTU and MAC of a NIC; -1 with err set if it cannot serve AoE */
-static int
+int
 sup_nic_facts(struct sup_nic *nic, char *err, size_t errlen)
 {
 	struct ifreq	 ifr;
@@ -187,6 +187,9 @@ sup_open_packet_socket(struct sup *s, unsigned i, char *err, size_t errlen)
 		NIC_FAIL("%s: attaching the filter: %s", nic->name, strerror(errno));
 	/* our own replies need not come back to us */
 	(void)sup_setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1);
+	/* receive stamps: when a reload hands netd a new socket, a frame that
+	 * both sockets got carries the same stamp on each (netd.h) */
+	(void)sup_setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1);
 	/* room for every buffer of the ring, so the advertised Buffer Count holds */
 	bufbytes = nic->nbufs * (nic->mtu + 14 + 512);
 	if (sup_setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, bufbytes) == -1 ||
@@ -463,6 +466,60 @@ sup_open_state_dir(struct sup *s)
 	s->state_fd = fd;
 }
 
+/*
+ * An export's shadow directory (freeze, blockd/shadow.h): created if
+ * missing, owned by the blockd user; an existing one must already be
+ * theirs (it may be the operator's, shared with other things: we do not
+ * take it over).  blockd gets it as an fd, like the state directory.
+ */
+int
+sup_open_shadow_dir(const struct sup *s, struct sup_export *x, char *err,
+    size_t errsize)
+{
+	struct stat	 st;
+	int		 fd;
+
+	if (x->shadow_dir[0] == '\0')
+		return 0;
+	if (mkdir(x->shadow_dir, 0700) == 0) {
+		if (chown(x->shadow_dir, s->blockd_uid, s->blockd_gid) == -1)
+			goto fail;
+	} else if (errno != EEXIST)
+		goto fail;
+	if ((fd = open(x->shadow_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		goto fail;
+	if (fstat(fd, &st) == -1) {
+		close(fd);
+		goto fail;
+	}
+	if (st.st_uid != s->blockd_uid) {
+		close(fd);
+		snprintf(err, errsize, "export e%u.%u: shadow directory %s belongs "
+		    "to uid %u, not to the blockd user %s (uid %u): chown it, or "
+		    "name a directory aoede may create", x->shelf, x->slot,
+		    x->shadow_dir, (unsigned)st.st_uid, s->blockd_user,
+		    (unsigned)s->blockd_uid);
+		return -1;
+	}
+	x->shadow_fd = fd;
+	return 0;
+fail:
+	snprintf(err, errsize, "export e%u.%u: shadow directory %s: %s",
+	    x->shelf, x->slot, x->shadow_dir, strerror(errno));
+	return -1;
+}
+
+int
+sup_open_nic(struct sup *s, unsigned i, char *err, size_t errlen)
+{
+	if (sup_nic_facts(&s->nics[i], err, errlen) == -1)
+		return -1;
+	sup_ring_geometry(s, &s->nics[i]);
+	sup_open_ring(&s->nics[i]);
+	return sup_open_packet_socket(s, i, err, errlen);
+}
+
 void
 sup_open_resources(struct sup *s)
 {
@@ -475,13 +532,11 @@ sup_open_resources(struct sup *s)
 		fatalx("netd and blockd must run as different users");
 	sup_open_images(s);
 	sup_open_state_dir(s);
-	for (i = 0; i < s->nnics; i++) {
-		if (sup_nic_facts(&s->nics[i], err, sizeof(err)) == -1)
+	for (i = 0; i < s->nexports; i++)
+		if (sup_open_shadow_dir(s, &s->exports[i], err, sizeof(err)) == -1)
 			fatalx("%s", err);
-		sup_ring_geometry(s, &s->nics[i]);
-		sup_open_ring(&s->nics[i]);
-		if (sup_open_packet_socket(s, i, err, sizeof(err)) == -1)
+	for (i = 0; i < s->nnics; i++)
+		if (sup_open_nic(s, i, err, sizeof(err)) == -1)
 			fatalx("%s", err);
-	}
 	sup_prepare_root(s->root);
 }

@@ -76,6 +76,11 @@ struct sup_nic {
 	bool			 detach_pending;/* asked blockd to let go */
 	bool			 running;	/* netd was told peer-up */
 	bool			 pause_pending;	/* asked netd to reset after blockd died */
+	/* reload: a NIC taken out of the configuration keeps its slot (its
+	 * index is in blockd's ring table and in every NIC mask) and its ring,
+	 * so that a restarted blockd still finds each ring at its number */
+	bool			 removing;	/* netd told to stop; then gone */
+	bool			 gone;		/* no longer served */
 	struct netd_stats_msg	 stats;		/* as netd last reported them */
 };
 
@@ -93,6 +98,8 @@ struct sup_export {
 	uint16_t		 bufcnt;
 	uint8_t			 masks[SUP_MAX_MASKS][6];
 	unsigned		 nmasks;
+	char			 shadow_dir[PATH_MAX];	/* freeze's; "" = none */
+	int			 shadow_fd;	/* it, open for blockd; -1: none */
 };
 
 struct sup {
@@ -128,16 +135,34 @@ int	sup_parse_args(struct sup *s, int argc, char *argv[]);
 /* resources.c */
 void	sup_open_resources(struct sup *s);
 int	sup_reopen_nic(struct sup *s, unsigned nic);
+/* reload: a NIC's facts (exists, Ethernet, MTU ≥ 1060) without opening
+ * anything; then its ring, doorbells and packet socket.  0 or -1 with err */
+int	sup_nic_facts(struct sup_nic *nic, char *err, size_t errlen);
+int	sup_open_nic(struct sup *s, unsigned nic, char *err, size_t errlen);
+/* an export's shadow directory, for freeze: 0 (x->shadow_fd set, or none
+ * configured), or -1 with err */
+int	sup_open_shadow_dir(const struct sup *s, struct sup_export *x, char *err,
+	    size_t errsize);
 int	sup_bpf_build(const struct sup *s, unsigned nic, struct sock_filter *prog,
 	    unsigned max);
 
 /* children.c */
+#define SUP_EXPORT_SPEC_MAX	(256 + SUP_MAX_MASKS * 18 + 8)
+void	sup_blockd_export_spec(const struct sup_export *x, int shadow_fdno,
+	    char *spec, size_t size);
 void	child_init(struct sup *s, struct child *c, enum child_role role, unsigned nic);
 void	child_spawn(struct child *c);
 void	sup_reap(struct sup *s);
 void	sup_stop(struct sup *s);
 
-/* reload.c */
+/* reload.c; the NICs still served (not removed by a reload) */
+static inline bool
+sup_nic_live(const struct sup *s, unsigned i)
+{
+	return !s->nics[i].gone;
+}
+void	sup_nic_retire(struct sup *s, unsigned nic);
+
 int	sup_reload(struct sup *s, char *err, size_t errsize);
 
 /* supervisor.c */

@@ -38,6 +38,7 @@ assert x[0]['path'] == '$WORK/img', x[0]['path']
 assert x[0]['size_bytes'] == 64 << 20 and x[0]['sectors'] == 131072, x[0]
 assert x[0]['nics'] == ['t0'] and x[0]['durability'] == 'sync', x[0]
 assert x[0]['read_only'] is False and x[0]['frozen'] is False, x[0]
+assert x[0]['freeze'] == 'thawed', x[0]
 p = {q['name']: q for q in s['processes']}
 assert p['supervisor']['pid'] == $AOEDE_PID, p
 assert p['blockd']['pid'] == $blockd and p['blockd']['state'] == 'ready', p
@@ -111,8 +112,9 @@ expect_error() {	# MESSAGE ARGS...
 }
 expect_error "aoectl: unknown export e9.9" stats e9.9
 expect_error "aoectl: unknown export e9.9" --json stats e9.9
-expect_error "aoectl: freeze is not yet supported" freeze e7.3
-expect_error "aoectl: unfreeze is not yet supported" unfreeze e7.3
+expect_error "aoectl: e7.3 has no shadow directory (-f, or shadow-directory in aoede.conf): it cannot be frozen" freeze e7.3
+expect_error "aoectl: e7.3 is not frozen" unfreeze e7.3
+expect_error "aoectl: unknown export e9.9" freeze e9.9
 expect_error "aoectl: no configuration file to reload" reload
 expect_error "aoectl: not an export name: 7.3" stats 7.3
 expect_error "aoectl: unknown command bogus" bogus

@@ -1,0 +1,143 @@
+#!/bin/sh
+# aoectl reload applies a changed configuration while serving:
+#   - three exports on two NICs serve aoetools and aoebench at once;
+#   - under a verified aoebench load on e1.1 (t0, t1) and e1.3 (t1), a
+#     reload adds e1.4 and removes e1.2: no load error, e1.4 answers,
+#     e1.2 no longer does, no child was restarted;
+#   - a reload adds NIC t2 (with e1.5), another removes it again;
+#   - a reload that changes a [global] key is refused by name and
+#     changes nothing, not even the export it also adds.
+. tests/lib/netns.sh
+
+net_setup 3 1500
+for f in a b c d e; do make_image "$WORK/$f.img" 16; done
+
+conf() {	# the exports' sections, one "NAME SLOT IMAGE NICS" per argument
+	echo "# written by $0"
+	for x in "$@"; do
+		set -- $x
+		printf '[export %s]\nshelf = 1\nslot = %s\npath = %s.img\nnics = %s\n\n' \
+		    "$1" "$2" "$3" "$(echo "$4" | tr , ' ')"
+	done
+}
+E1="both 1 a t0,t1"
+E2="only-t0 2 b t0"
+E3="only-t1 3 c t1"
+E4="new-t0 4 d t0"
+E5="on-t2 5 e t2"
+conf "$E1" "$E2" "$E3" > "$WORK/aoede.conf"
+aoede_start -c "$WORK/aoede.conf"
+
+answers() {	# SLOT IFACE: e1.SLOT answers aoeping on IFACE
+	ini timeout 5 aoeping -I 1 "$1" "$2" 2>/dev/null | grep -q "^model: AoEde e1.$1"
+}
+silent() {	# SLOT IFACE: e1.SLOT does not answer on IFACE
+	! ini timeout 3 aoeping 1 "$1" "$2" > /dev/null 2>&1
+}
+bench() {	# IFACE SLOT SEED ARGS... (the command last)
+	i=$1 l=$2 p=$3; shift 3
+	ini "$B/aoebench" -i "$i" -s 1 -l "$l" -p "$p" -b 16384 -q 8 -j "$@"
+}
+clean() {	# FILE: a JSON result with no error and no mismatch
+	grep -q '"errors":0,' "$1" && grep -q '"mismatches":0,' "$1" &&
+	    grep -q '"aoe_errors":0,' "$1"
+}
+
+# --- three exports on two NICs, to aoetools and aoebench at once ----------
+bench i0 1 11 writeverify > "$WORK/b1" 2>&1 & p1=$!
+bench i0 2 12 writeverify > "$WORK/b2" 2>&1 & p2=$!
+bench i1 3 13 writeverify > "$WORK/b3" 2>&1 & p3=$!
+for t in "1 i0" "1 i1" "2 i0" "3 i1"; do
+	# shellcheck disable=SC2086
+	answers $t || fail "aoeping: e1.${t% *} does not answer on ${t#* }"
+done
+out=$(ini timeout 30 aoe-sancheck) || fail "aoe-sancheck: $out"
+[ "$(echo "$out" | grep -c '^e1\.[123][[:space:]]')" -eq 3 ] ||
+    fail "aoe-sancheck does not see e1.1, e1.2 and e1.3: $out"
+for p in $p1 $p2 $p3; do wait "$p" || { cat "$WORK"/b?; fail "writeverify"; }; done
+for f in b1 b2 b3; do clean "$WORK/$f" || { cat "$WORK/$f"; fail "$f: errors"; }; done
+echo "ok: e1.1, e1.2, e1.3 on two NICs serve aoetools and aoebench at once"
+
+netd0=$(child_pid netd 0) && netd1=$(child_pid netd 1) && blockd=$(child_pid blockd) ||
+    fail "children missing"
+same_children() {
+	[ "$(child_pid netd 0)" = "$netd0" ] && [ "$(child_pid netd 1)" = "$netd1" ] &&
+	    [ "$(child_pid blockd)" = "$blockd" ]
+}
+
+# --- add e1.4 and remove e1.2 under a verified load on e1.1 and e1.3 ------
+bench i0 1 21 -t 6 writeverify > "$WORK/l1" 2>&1 & l1=$!
+bench i1 3 23 -t 6 writeverify > "$WORK/l3" 2>&1 & l3=$!
+sleep 1.5
+conf "$E1" "$E3" "$E4" > "$WORK/aoede.conf"
+out=$(ctl reload 2>&1) || fail "reload: $out"
+echo "$out" | grep -q "added e1.4, removed e1.2" || fail "reload says: $out"
+answers 4 i0 || fail "e1.4 does not answer after the reload"
+silent 2 i0 || fail "e1.2 still answers after the reload"
+bench i0 4 14 writeverify > "$WORK/b4" 2>&1 || { cat "$WORK/b4"; fail "writeverify e1.4"; }
+wait "$l1" || { cat "$WORK/l1"; fail "the load on e1.1 failed across the reload"; }
+wait "$l3" || { cat "$WORK/l3"; fail "the load on e1.3 failed across the reload"; }
+for f in l1 l3 b4; do clean "$WORK/$f" || { cat "$WORK/$f"; fail "$f: errors"; }; done
+same_children || fail "a child was restarted by the reload"
+grep -q "reload: $WORK/aoede.conf added e1.4, removed e1.2" "$WORK/aoede.log" ||
+    fail "the reload is not logged"
+echo "ok: reload added e1.4 and removed e1.2 under load: no error, no restart"
+bench i0 2 12 verify > /dev/null 2>&1 && fail "e1.2 still serves data"
+bench i1 1 21 verify > "$WORK/v" 2>&1 || { cat "$WORK/v"; fail "e1.1 lost data"; }
+
+# --- a NIC added, then removed -------------------------------------------
+conf "$E1" "$E3" "$E4" "$E5" > "$WORK/aoede.conf"
+out=$(ctl reload 2>&1) || fail "reload: $out"
+echo "$out" | grep -q "added e1.5, nic t2 added" || fail "reload says: $out"
+sleep 0.5
+answers 5 i2 || fail "e1.5 does not answer on the new NIC t2"
+bench i2 5 15 writeverify > "$WORK/b5" 2>&1 || { cat "$WORK/b5"; fail "writeverify e1.5"; }
+netd2=$(child_pid netd 2) || fail "no netd for t2"
+ctl status | grep -q '^t2 ' || fail "aoectl status does not list t2: $(ctl status)"
+same_children || fail "adding a NIC restarted a child"
+echo "ok: reload added NIC t2 with e1.5"
+
+conf "$E1" "$E3" "$E4" > "$WORK/aoede.conf"
+out=$(ctl reload 2>&1) || fail "reload: $out"
+echo "$out" | grep -q "removed e1.5, nic t2 removed" || fail "reload says: $out"
+t=0
+while kill -0 "$netd2" 2>/dev/null; do
+	t=$((t + 1)); [ "$t" -gt 50 ] && fail "netd[t2] did not exit"; sleep 0.1
+done
+silent 5 i2 || fail "e1.5 still answers after t2 was removed"
+ctl status | grep -q '^t2 ' && fail "aoectl status still lists t2"
+grep -q "netd\[t2\].*exited with status" "$WORK/aoede.log" && fail "t2's netd stop logged as a failure"
+answers 1 i0 && answers 4 i0 && answers 3 i1 || fail "the other exports stopped answering"
+same_children || fail "removing a NIC restarted a child"
+echo "ok: reload removed NIC t2; its netd stopped, the rest serves on"
+
+# --- refused: a [global] key that cannot change, nothing changes ---------
+{ printf '[global]\noperator-group = root\n\n'; conf "$E1" "$E3" "$E4" "$E2"; } > "$WORK/aoede.conf"
+ctl reload 2> "$WORK/err" && fail "a reload changing operator-group succeeded"
+grep -q "operator-group cannot change at run time" "$WORK/err" || fail "reload: $(cat "$WORK/err")"
+grep -q "nothing was changed" "$WORK/err" || fail "reload: $(cat "$WORK/err")"
+silent 2 i0 || fail "the refused reload added e1.2 anyway"
+answers 4 i0 || fail "the refused reload changed e1.4"
+same_children || fail "the refused reload restarted a child"
+echo "ok: a reload changing a [global] key is refused by name; nothing changed"
+
+# --- aoectl export list --------------------------------------------------
+conf "$E1" "$E3" "$E4" > "$WORK/aoede.conf"
+ctl reload > /dev/null || fail "reload back"
+ctl export list > "$WORK/list" || fail "aoectl export list"
+[ "$(grep -c '^e1\.' "$WORK/list")" -eq 3 ] || fail "export list: $(cat "$WORK/list")"
+grep -q "^e1.1 *$WORK/a.img *t0,t1 *16.0 MiB *no *sync$" "$WORK/list" ||
+    fail "export list, e1.1: $(cat "$WORK/list")"
+ctl export list --json > "$WORK/json" || fail "aoectl export list --json"
+python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+x = {e["export"]: e for e in r["exports"]}
+assert sorted(x) == ["e1.1", "e1.3", "e1.4"], x
+assert x["e1.1"]["nics"] == ["t0", "t1"] and x["e1.1"]["size_bytes"] == 16 << 20
+assert x["e1.4"]["read_only"] is False and x["e1.4"]["durability"] == "sync"
+' "$WORK/json" || fail "export list --json: $(cat "$WORK/json")"
+echo "ok: aoectl export list, text and JSON"
+
+aoede_stop
+echo "reload_apply: all checks passed"
