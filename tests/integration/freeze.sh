@@ -3,7 +3,8 @@
 # blockd/shadow.h).  An initiator (aoebench) keeps writing the region pass
 # after pass, each pass with a new seed, from the first second to the last.
 #
-# 1. freeze (its latency under load is printed): the image's checksum stays
+# 1. freeze (its latency under load is printed; O_DIRECT image with the read
+#    cache on): the image's checksum stays
 #    the same for the whole frozen period while the writes go on and read
 #    back right; unfreeze: the merge runs in the background while the load
 #    goes on; afterwards the image holds exactly the last pass (verified),
@@ -90,7 +91,9 @@ wait_passes() {	# N: until N more passes completed
 }
 
 # --- 1. freeze, write on, unfreeze, merge under load --------------------------
-aoede_start -f "$SHADOW" 7 3 t0 "$WORK/img"
+# -d: O_DIRECT image and blockd's read cache (on by default with -d), so the
+# shadow's reads, the merge's aligned copies and the cache are all in play
+aoede_start -d -f "$SHADOW" 7 3 t0 "$WORK/img"
 [ "$(stat -c %U "$SHADOW")" = aoede-blockd ] || fail "the shadow directory is not the blockd user's"
 load_start 1000
 wait_passes 1
