@@ -170,14 +170,25 @@ cycle() {	# MODE SEED
 	[ "$(freeze_state)" = frozen ] || fail "$1 cycle: not frozen after the kill ($(freeze_state))"
 	wait_passes 1
 	[ "$(image_sum)" = "$frozen_sum" ] || fail "$1 cycle: the image changed while frozen"
-	ctl unfreeze e7.3 > /dev/null || fail "$1 cycle: unfreeze failed"
-	rand_sleep 40	# a 16 MiB merge under load lasts about 50-150 ms
-	if [ "$(map_state)" = 2 ]; then
-		old=$(child_pid blockd)
-		kill -9 "$(victim "$1")"
-		merge_hits=$((merge_hits + 1))
-		restart_daemon "$1" "$old"
-	fi
+	# a 16 MiB merge under load lasts some 20-150 ms here; on a faster
+	# disk it may end before the kill: freeze again and try sooner
+	window=40
+	for attempt in 1 2 3 4; do
+		ctl unfreeze e7.3 > /dev/null || fail "$1 cycle: unfreeze failed"
+		rand_sleep "$window"
+		if [ "$(map_state)" = 2 ]; then
+			old=$(child_pid blockd)
+			kill -9 "$(victim "$1")"
+			merge_hits=$((merge_hits + 1))
+			restart_daemon "$1" "$old"
+			break
+		fi
+		[ "$attempt" = 4 ] && break
+		wait_state thawed 120
+		ctl freeze e7.3 > /dev/null || fail "$1 cycle: freeze again failed"
+		wait_passes 1
+		window=$((window / 2))
+	done
 	wait_state thawed 120
 	wait_passes 1
 	load_stop
@@ -197,7 +208,7 @@ for mode in blockd daemon; do
 	echo "ok: $CYCLES cycles killing $mode while frozen (all) and while merging" \
 	    "($((merge_hits - hits_before)) hit the merge): 0 acknowledged writes lost"
 done
-[ "$merge_hits" -ge "$CYCLES" ] || fail "too few kills hit a merge ($merge_hits of $((2 * CYCLES)))"
+[ "$merge_hits" -ge $((CYCLES * 3 / 2)) ] || fail "too few kills hit a merge ($merge_hits of $((2 * CYCLES)))"
 
 # --- 3. errors ---------------------------------------------------------------
 expect_error() {	# MESSAGE ARGS...
