@@ -537,34 +537,6 @@ shadow_merge_step(struct shadow *sh, int image_fd, uint64_t image_off)
 
 /* --- requests ------------------------------------------------------------ */
 
-int
-shadow_read(struct shadow *sh, int image_fd, uint64_t image_off, uint8_t *buf,
-    uint64_t lba, unsigned scnt)
-{
-	uint64_t	 s = lba, end = lba + scnt, e;
-	bool		 in;
-	int		 rc;
-
-	while (s < end) {
-		in = shadow_has(sh, s);
-		e = shadow_find(sh, s, end, !in);
-		if (in)
-			rc = full_pread(sh->data_fd, buf, (size_t)(e - s) * SECTOR,
-			    s * SECTOR);
-		else
-			rc = full_pread(image_fd, buf, (size_t)(e - s) * SECTOR,
-			    image_off + s * SECTOR);
-		if (rc != 0) {
-			if (in)
-				sh->errors++;
-			return rc;
-		}
-		buf += (e - s) * SECTOR;
-		s = e;
-	}
-	return 0;
-}
-
 static int
 shadow_write_failed(struct shadow *sh, int rc)
 {
@@ -573,6 +545,46 @@ shadow_write_failed(struct shadow *sh, int rc)
 		log_warnx("%s: the shadow file system is full: writes fail until "
 		    "there is room or the export is unfrozen", sh->name);
 	return rc;
+}
+
+/* Each run of [lba, lba + scnt) read into rbuf, or written from wbuf (the
+ * other one NULL), where its newest data is: the shadow where the bit is
+ * set, the image where it is clear. */
+static int
+shadow_runs(struct shadow *sh, int image_fd, uint64_t image_off, uint8_t *rbuf,
+    const uint8_t *wbuf, uint64_t lba, unsigned scnt)
+{
+	uint64_t	 s = lba, end = lba + scnt, e, off, done = 0;
+	size_t		 n;
+	bool		 in, write = wbuf != NULL;
+	int		 rc, fd;
+
+	while (s < end) {
+		in = shadow_has(sh, s);
+		e = shadow_find(sh, s, end, !in);
+		n = (size_t)(e - s) * SECTOR;
+		fd = in ? sh->data_fd : image_fd;
+		off = in ? s * SECTOR : image_off + s * SECTOR;
+		rc = write ? full_pwrite(fd, wbuf + done, n, off) :
+		    full_pread(fd, rbuf + done, n, off);
+		if (rc != 0) {
+			if (in && write)
+				return shadow_write_failed(sh, rc);
+			if (in)
+				sh->errors++;
+			return rc;
+		}
+		done += n;
+		s = e;
+	}
+	return 0;
+}
+
+int
+shadow_read(struct shadow *sh, int image_fd, uint64_t image_off, uint8_t *buf,
+    uint64_t lba, unsigned scnt)
+{
+	return shadow_runs(sh, image_fd, image_off, buf, NULL, lba, scnt);
 }
 
 /* Frozen: all of it to the shadow, then the bits. */
@@ -589,39 +601,14 @@ shadow_write_frozen(struct shadow *sh, const uint8_t *buf, uint64_t lba,
 	return 0;
 }
 
-/* Merging: each run where its newest data is, no bit changes. */
-static int
-shadow_write_merging(struct shadow *sh, int image_fd, uint64_t image_off,
-    const uint8_t *buf, uint64_t lba, unsigned scnt)
-{
-	uint64_t	 s = lba, end = lba + scnt, e;
-	bool		 in;
-	int		 rc;
-
-	while (s < end) {
-		in = shadow_has(sh, s);
-		e = shadow_find(sh, s, end, !in);
-		if (in)
-			rc = full_pwrite(sh->data_fd, buf,
-			    (size_t)(e - s) * SECTOR, s * SECTOR);
-		else
-			rc = full_pwrite(image_fd, buf, (size_t)(e - s) * SECTOR,
-			    image_off + s * SECTOR);
-		if (rc != 0)
-			return in ? shadow_write_failed(sh, rc) : rc;
-		buf += (e - s) * SECTOR;
-		s = e;
-	}
-	return 0;
-}
-
 int
 shadow_write(struct shadow *sh, int image_fd, uint64_t image_off,
     const uint8_t *buf, uint64_t lba, unsigned scnt)
 {
 	if (sh->state == SHADOW_FROZEN)
 		return shadow_write_frozen(sh, buf, lba, scnt);
-	return shadow_write_merging(sh, image_fd, image_off, buf, lba, scnt);
+	/* merging: each run where its newest data is, no bit changes */
+	return shadow_runs(sh, image_fd, image_off, NULL, buf, lba, scnt);
 }
 
 int

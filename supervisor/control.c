@@ -352,6 +352,26 @@ control_cmd_export_list(struct control *ctl, const struct ctl_request *req,
 
 /* --- the AoE state of an export (blockd owns it) --------------------------- */
 
+/* A command blockd answers (deferred): its export must exist and blockd
+ * must be up to hear it; false with the error reply packed otherwise. */
+static bool
+control_blockd_can_answer(const struct sup *s, const struct ctl_request *req,
+    msgpack_packer *pk)
+{
+	const struct ctl_arg	*a = ctl_request_arg(req, "export");
+
+	if (control_find_export(s, a->shelf, a->slot) == -1) {
+		ctl_reply_error(pk, "unknown export %s", a->str);
+		return false;
+	}
+	if (s->blockd.state != CHILD_READY) {
+		ctl_reply_error(pk, "blockd is not running (restarting?): try %s "
+		    "again in a moment", req->cmd->name);
+		return false;
+	}
+	return true;
+}
+
 /*
  * state, state-clear[-PART]: blockd answers with `state` (children.c calls
  * control_answer_state), through the deferred replies below.
@@ -367,15 +387,8 @@ control_cmd_state(struct control *ctl, const struct ctl_request *req,
 	struct msg_out		 m;
 	uint64_t		 token;
 
-	if (control_find_export(s, a->shelf, a->slot) == -1) {
-		ctl_reply_error(pk, "unknown export %s", a->str);
+	if (!control_blockd_can_answer(s, req, pk))
 		return;
-	}
-	if (s->blockd.state != CHILD_READY) {
-		ctl_reply_error(pk, "blockd is not running (restarting?): try %s "
-		    "again in a moment", name);
-		return;
-	}
 	token = control_defer(ctl);
 	msg_begin(&m, clear ? MSG_STATE_CLEAR : MSG_STATE_GET, clear ? 3 : 2);
 	msg_put_u64(&m, "token", token);
@@ -582,15 +595,8 @@ control_cmd_freeze(struct control *ctl, const struct ctl_request *req,
 	struct msg_out		 m;
 	uint64_t		 token;
 
-	if (control_find_export(s, a->shelf, a->slot) == -1) {
-		ctl_reply_error(pk, "unknown export %s", a->str);
+	if (!control_blockd_can_answer(s, req, pk))
 		return;
-	}
-	if (s->blockd.state != CHILD_READY) {
-		ctl_reply_error(pk, "blockd is not running (restarting?): try %s "
-		    "again in a moment", req->cmd->name);
-		return;
-	}
 	/* blockd drains, flushes and answers; the reply waits for it */
 	token = control_defer(ctl);
 	msg_begin(&m, strcmp(req->cmd->name, "freeze") == 0 ? MSG_FREEZE :
