@@ -547,16 +547,17 @@ shadow_write_failed(struct shadow *sh, int rc)
 	return rc;
 }
 
-/* Each run of [lba, lba + scnt) read into rbuf, or written from wbuf (the
- * other one NULL), where its newest data is: the shadow where the bit is
- * set, the image where it is clear. */
+/* Each run of [lba, lba + scnt) read into buf or written from it, where its
+ * newest data is: the shadow where the bit is set, the image where it is
+ * clear.  (buf is const for the writes; a read's buffer is the caller's
+ * writable one, shadow_read() passes it.) */
 static int
-shadow_runs(struct shadow *sh, int image_fd, uint64_t image_off, uint8_t *rbuf,
-    const uint8_t *wbuf, uint64_t lba, unsigned scnt)
+shadow_runs(struct shadow *sh, int image_fd, uint64_t image_off,
+    const uint8_t *buf, uint64_t lba, unsigned scnt, bool write)
 {
-	uint64_t	 s = lba, end = lba + scnt, e, off, done = 0;
+	uint64_t	 s = lba, end = lba + scnt, e, off;
 	size_t		 n;
-	bool		 in, write = wbuf != NULL;
+	bool		 in;
 	int		 rc, fd;
 
 	while (s < end) {
@@ -565,8 +566,10 @@ shadow_runs(struct shadow *sh, int image_fd, uint64_t image_off, uint8_t *rbuf,
 		n = (size_t)(e - s) * SECTOR;
 		fd = in ? sh->data_fd : image_fd;
 		off = in ? s * SECTOR : image_off + s * SECTOR;
-		rc = write ? full_pwrite(fd, wbuf + done, n, off) :
-		    full_pread(fd, rbuf + done, n, off);
+		if (write)
+			rc = full_pwrite(fd, buf, n, off);
+		else
+			rc = full_pread(fd, (uint8_t *)(uintptr_t)buf, n, off);
 		if (rc != 0) {
 			if (in && write)
 				return shadow_write_failed(sh, rc);
@@ -574,7 +577,7 @@ shadow_runs(struct shadow *sh, int image_fd, uint64_t image_off, uint8_t *rbuf,
 				sh->errors++;
 			return rc;
 		}
-		done += n;
+		buf += n;
 		s = e;
 	}
 	return 0;
@@ -584,7 +587,7 @@ int
 shadow_read(struct shadow *sh, int image_fd, uint64_t image_off, uint8_t *buf,
     uint64_t lba, unsigned scnt)
 {
-	return shadow_runs(sh, image_fd, image_off, buf, NULL, lba, scnt);
+	return shadow_runs(sh, image_fd, image_off, buf, lba, scnt, false);
 }
 
 /* Frozen: all of it to the shadow, then the bits. */
@@ -608,7 +611,7 @@ shadow_write(struct shadow *sh, int image_fd, uint64_t image_off,
 	if (sh->state == SHADOW_FROZEN)
 		return shadow_write_frozen(sh, buf, lba, scnt);
 	/* merging: each run where its newest data is, no bit changes */
-	return shadow_runs(sh, image_fd, image_off, NULL, buf, lba, scnt);
+	return shadow_runs(sh, image_fd, image_off, buf, lba, scnt, true);
 }
 
 int
