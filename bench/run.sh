@@ -289,7 +289,7 @@ run_one() {	# TARGET K MTU WORKLOAD QD ROUND
 	    "$(uname -r)"
 	printf '"vblade":"%s","aoede_rev":"%s",' \
 	    "$(dpkg-query -W -f='${Version}' vblade 2>/dev/null)" \
-	    "$(git -C "$HERE/.." rev-parse --short HEAD 2>/dev/null)"
+	    "$(git -C "$HERE/.." describe --always --dirty --abbrev=7 2>/dev/null)"
 	printf '"store":"%s","seconds":%s,"rounds":%s,"seq_bs":%s,"rand_bs":%s,' \
 	    "$STORE" "$SECS" "$ROUNDS" "$SEQ_BS" "$RAND_BS"
 	printf '"image_mb":%s,"bufcnt":%s,"pin_qd1":"%s","quick":%s,"clk_tck":%s}\n' \

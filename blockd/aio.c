@@ -402,6 +402,8 @@ engine_aio_commit(struct engine *e)
 	uint64_t		 min_seq;
 	unsigned		 i;
 
+	if (e->ring == NULL)
+		return;
 	for (i = 0; i < e->nexports; i++) {
 		x = &e->exports[i];
 		if (!aio_commit_due(x, &min_seq))

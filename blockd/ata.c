@@ -7,7 +7,10 @@
  * AoE error flag: the Linux initiator drops AoE-error replies and retries
  * for 180 s before it declares the device dead.
  */
+#include <sys/statfs.h>
 #include <sys/uio.h>
+
+#include <linux/magic.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -202,6 +205,79 @@ ata_read_sync(struct export *x, uint8_t *out, uint64_t lba, unsigned scnt,
 	return rc;
 }
 
+void
+engine_inline_setup(struct export *x)
+{
+	struct statfs	 sf;
+
+	x->inline_rd = x->inline_wr = EXPORT_INLINE_NONE;
+	if (x->flags & EXPORT_DIRECT)
+		return;
+	if (fstatfs(x->fd, &sf) == 0 && sf.f_type == TMPFS_MAGIC)
+		x->inline_rd = x->inline_wr = EXPORT_INLINE_MEMORY;
+	else
+		x->inline_rd = x->inline_wr = EXPORT_INLINE_NOWAIT;
+	log_debug("%s: inline I/O %s", x->name,
+	    x->inline_rd == EXPORT_INLINE_MEMORY ? "(tmpfs)" : "(RWF_NOWAIT)");
+}
+
+/*
+ * Inline I/O (engine_inline_setup()): try io's read or write at once.
+ * Returns true with *len set when part or all of the transfer was done: it
+ * then completes as a ring completion would (ata_io_done(): the reply
+ * length, or ENGINE_PENDING when the rest went to the ring or a "sync"
+ * write waits in `waiting` for its group commit's fsync, which goes through
+ * the ring as always: the caller runs engine_aio_commit() after its batch).
+ * false: nothing was transferred (it would wait, or an error the ring then
+ * meets again and reports as usual): queue it.
+ *
+ * Ordering is unchanged: io got here only once aio_arrive() let it start,
+ * and a write sits in `inflight` (aio_write_started()) while it runs.
+ */
+static bool
+ata_io_inline(struct engine *e, struct engine_io *io, size_t *len)
+{
+	struct export	*x = io->r.x;
+	struct iovec	 one, *iov = &one;
+	unsigned	 niov = 1;
+	uint64_t	 off = io->off;
+	uint8_t		 mode;
+	ssize_t		 got;
+
+	mode = io->op == ENGINE_IO_READ ? x->inline_rd : x->inline_wr;
+	if (mode == EXPORT_INLINE_NONE || io->done != 0)
+		return false;
+	if (io->nfill > 0) {
+		/* a cache fill: whole blocks, into the cache */
+		iov = io->iov;
+		niov = io->nfill;
+		off = x->offset + io->fill_first * CACHE_BLOCK;
+	} else {
+		one.iov_base = io->r.frame + AOE_ATA_HDR_LEN;
+		one.iov_len = io->n;
+	}
+	do {
+		if (io->op == ENGINE_IO_READ)
+			got = preadv2(x->fd, iov, (int)niov, (off_t)off,
+			    mode == EXPORT_INLINE_NOWAIT ? RWF_NOWAIT : 0);
+		else
+			got = pwritev2(x->fd, iov, (int)niov, (off_t)off,
+			    mode == EXPORT_INLINE_NOWAIT ? RWF_NOWAIT : 0);
+	} while (got == -1 && errno == EINTR);
+	if (got > 0) {
+		*len = ata_io_done(e, io, (int)got);
+		return true;
+	}
+	/* no RWF_NOWAIT here (ext4 buffered writes, FUSE, ...): stop trying */
+	if (got == -1 && errno == EOPNOTSUPP) {
+		if (io->op == ENGINE_IO_READ)
+			x->inline_rd = EXPORT_INLINE_NONE;
+		else
+			x->inline_wr = EXPORT_INLINE_NONE;
+	}
+	return false;
+}
+
 /*
  * A read whose range is checked: from the cache (a hit), else through
  * io_uring when io is set, else synchronously.  Returns the reply length or
@@ -227,9 +303,13 @@ ata_read_run(struct engine_req *r, struct aoe_ata *a, struct engine_io *io,
 	 * so this works with O_DIRECT and needs no copy.  Any trailing data
 	 * of the request (Linux probes) is simply overwritten. */
 	if (io != NULL) {
+		size_t	 len;
+
 		if (x->cache != NULL)
 			io->nfill = cache_fill_begin(x->cache, lba, a->scnt,
 			    io->slots, io->iov, &io->fill_first);
+		if (ata_io_inline(io->e, io, &len))
+			return len;
 		if (aio_queue_rw(io->e, io) == 0)
 			return ENGINE_PENDING;
 		if (io->nfill > 0)
@@ -308,11 +388,15 @@ ata_write(struct engine_req *r, struct aoe_ata *a)
 	}
 	off = x->offset + lba * ATA_SECTOR;
 	if (r->io != NULL && n > 0) {
+		size_t	 len;
+
 		ata_io_init(r, a, ENGINE_IO_WRITE, lba, off, n);
 		/* overlapping writes land in arrival order */
 		if (aio_arrive(r->io))
 			return ENGINE_PENDING;
 		aio_write_started(r->io);
+		if (ata_io_inline(r->io->e, r->io, &len))
+			return len;
 		if (aio_queue_rw(r->io->e, r->io) == 0)
 			return ENGINE_PENDING;
 		TAILQ_REMOVE(&x->aio.inflight, r->io, link);
@@ -410,11 +494,14 @@ size_t
 ata_io_start(struct engine *e, struct engine_io *io)
 {
 	struct export	*x = io->r.x;
+	size_t		 len;
 	int		 rc;
 
 	if (io->op == ENGINE_IO_READ)
 		return ata_read_run(&io->r, &io->a, io, io->lba, io->off, io->n);
 	aio_write_started(io);
+	if (ata_io_inline(e, io, &len))
+		return len;
 	if (aio_queue_rw(e, io) == 0)
 		return ENGINE_PENDING;
 	/* no submission slot: write now, and complete it as the ring would

@@ -543,10 +543,12 @@ blockd_on_aio(evutil_socket_t fd, short ev, void *arg)
 
 /*
  * One batch: up to BLOCKD_BATCH requests; returns how many, -1 on a fault.
- * A request the engine answers at once (config, IDENTIFY, a cache hit, an
- * error, anything on the synchronous path) is replied to with the batch,
- * after the batch's group commit on the synchronous path; one whose I/O
- * went to io_uring is answered by blockd_io_done() when it completes.
+ * A request the engine answers at once (config, IDENTIFY, a cache hit, a
+ * read or "kernel" write done inline, an error, anything on the synchronous
+ * path) is replied to with the batch, after the batch's group commit on the
+ * synchronous path; one whose I/O went to io_uring, or a "sync" write done
+ * inline (it waits for an fsync), is answered by blockd_io_done() when it
+ * completes.
  */
 static int
 blockd_batch(struct blockd *b, struct blockd_nic *nic)
@@ -589,6 +591,9 @@ blockd_batch(struct blockd *b, struct blockd_nic *nic)
 	ring_cons_release(&nic->rx);
 	nic->requests += got;
 	b->requests += got;
+	/* "sync" writes done inline wait for their group commit: its fsync
+	 * goes with this submit */
+	engine_aio_commit(&b->eng);
 	if ((rc = engine_aio_submit(&b->eng)) < 0)
 		fatalx("io_uring submit: %s", strerror(-rc));
 	if (n > 0) {
@@ -867,6 +872,9 @@ blockd_aio_init(struct blockd *b)
 	}
 	b->eng.done = blockd_io_done;
 	b->eng.done_arg = b;
+	/* what cannot wait for a device is done at once (ata.c) */
+	for (i = 0; i < b->eng.nexports; i++)
+		engine_inline_setup(&b->exports[i]);
 	b->ev_aio = event_new(b->base, b->aio_efd, EV_READ | EV_PERSIST,
 	    blockd_on_aio, b);
 	if (b->ev_aio == NULL)
@@ -911,6 +919,9 @@ blockd_seccomp(const struct blockd *b)
 	sandbox_seccomp_allow(ctx, SCMP_SYS(pwrite64));
 	sandbox_seccomp_allow(ctx, SCMP_SYS(preadv));
 	sandbox_seccomp_allow(ctx, SCMP_SYS(pwritev));
+	/* inline I/O (ata.c): RWF_NOWAIT or, on tmpfs, plain */
+	sandbox_seccomp_allow(ctx, SCMP_SYS(preadv2));
+	sandbox_seccomp_allow(ctx, SCMP_SYS(pwritev2));
 	sandbox_seccomp_allow(ctx, SCMP_SYS(fdatasync));
 	sandbox_seccomp_allow(ctx, SCMP_SYS(fsync));
 	/* io_uring_enter only: the ring was set up, restricted to file I/O on

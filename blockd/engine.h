@@ -25,6 +25,12 @@
 #define EXPORT_MAX_RESERVE	256	/* as vblade */
 #define EXPORT_MAX_NICS		64
 
+/* how an export's reads and writes may be done inline, at once, rather than
+ * through io_uring (engine_inline_setup()) */
+#define EXPORT_INLINE_NONE	0	/* always the ring */
+#define EXPORT_INLINE_NOWAIT	1	/* RWF_NOWAIT first: a page-cache hit */
+#define EXPORT_INLINE_MEMORY	2	/* tmpfs: memory, never a device */
+
 /* export flags */
 #define EXPORT_RDONLY		0x01	/* writes fail with ATA ABRT */
 #define EXPORT_DIRECT		0x02	/* the image fd is O_DIRECT */
@@ -178,6 +184,9 @@ struct export {
 	/* group commit: writes since the last fdatasync */
 	bool		 sync_pending;
 	struct export_aio aio;
+	/* inline I/O (ata.c, engine_inline_setup()): EXPORT_INLINE_* for
+	 * reads and writes */
+	uint8_t		 inline_rd, inline_wr;
 
 	struct export_ext ext;
 
@@ -287,6 +296,23 @@ size_t	engine_handle_io(struct engine *e, const struct nic_view *nic,
  */
 int	engine_aio_setup(struct engine *e, unsigned entries, int efd);
 void	engine_aio_teardown(struct engine *e);
+/*
+ * Inline I/O (ata.c): let the export's reads and writes be done at once when
+ * that cannot wait for a device, instead of through the ring — which saves
+ * a page-cache hit the ring's round trip (io_uring_enter, the completion
+ * eventfd, another turn of the event loop; on tmpfs also the hop to an
+ * io_uring worker thread).  On a file system that supports RWF_NOWAIT a
+ * read or write is first tried with it and goes to the ring if it would
+ * wait; on tmpfs (which does not support it, so the ring hands everything
+ * to a worker thread) it is done with a plain preadv2/pwritev2: the data is
+ * in memory.  Never with O_DIRECT.  A "sync" write done inline still waits
+ * for its group commit (an fsync through the ring): whoever runs
+ * engine_handle_io() calls engine_aio_commit() before engine_aio_submit().
+ * Call after engine_aio_setup() succeeded; without it everything goes to
+ * the ring.
+ */
+void	engine_inline_setup(struct export *x);
+
 /* Submit what is queued; 0 or -errno. */
 int	engine_aio_submit(struct engine *e);
 /* Handle every completion there is, start the fsyncs group commit needs,

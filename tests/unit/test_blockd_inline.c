@@ -1,0 +1,448 @@
+/*
+ * Unit tests of blockd's inline I/O (engine_inline_setup(), ata.c): reads,
+ * and writes in "kernel" mode, done at once instead of through io_uring
+ * when they cannot wait for a device — without giving up the ordering of
+ * overlapping requests, group commit (a "sync" write waits for an fsync
+ * through the ring) or the read cache.  The io_uring is real; the image is a memfd (tmpfs:
+ * EXPORT_INLINE_MEMORY) or a file in $TMPDIR or /var/tmp (RWF_NOWAIT when
+ * that is not a tmpfs).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <liburing.h>
+
+#include "engine.h"
+
+#define T_IMG_SECTORS	4096u
+#define T_CAP		9216u
+#define T_NBUF		8
+#define T_STAT_OK	0x40
+
+static const uint8_t	T_NIC_MAC[6] = { 0x02, 0, 0, 0, 0, 0xa0 };
+static const uint8_t	T_H1[6] = { 0x02, 0, 0, 0, 1, 0x01 };
+
+static int		 t_fd = -1;
+static char		 t_path[256];
+static struct export	 t_x[2];
+static struct engine	 t_e;
+static struct nic_view	 t_nic;
+static uint8_t		 t_bufs[T_NBUF][T_CAP] __attribute__((aligned(4096)));
+static struct engine_io	 t_ios[T_NBUF];
+static struct {
+	bool	 done;
+	size_t	 len;
+}			 t_res[T_NBUF];
+
+static uint8_t
+t_pattern(uint64_t o)
+{
+	return (uint8_t)(o * 7 + (o >> 9) * 13 + 1);
+}
+
+static void
+t_done(void *arg, struct engine_io *io, size_t len)
+{
+	unsigned	 i = (unsigned)(io - t_ios);
+
+	assert_true(i < T_NBUF);
+	assert_false(t_res[i].done);
+	t_res[i].done = true;
+	t_res[i].len = len;
+	(void)arg;
+}
+
+static void
+t_export(struct export *x, const char *name, uint8_t slot, uint64_t offset,
+    unsigned flags)
+{
+	memset(x, 0, sizeof(*x));
+	snprintf(x->name, sizeof(x->name), "%s", name);
+	x->shelf = 1;
+	x->slot = slot;
+	x->fd = t_fd;
+	x->offset = offset;
+	x->sectors = 2048;
+	x->flags = flags;
+	x->nic_mask = 1;
+	x->bufcnt = 16;
+}
+
+/* e1.0 sync mode (sectors 0..2047), e1.1 kernel mode (2048..4095), on a
+ * memfd or (disk) a file in $TMPDIR or /var/tmp */
+static int
+t_setup_common(bool disk)
+{
+	static uint8_t	 img[T_IMG_SECTORS * 512];
+	const char	*dir = getenv("TMPDIR");
+	size_t		 i;
+
+	if (disk) {
+		snprintf(t_path, sizeof(t_path), "%s/aoede-inline.XXXXXX",
+		    dir != NULL && *dir != '\0' ? dir : "/var/tmp");
+		t_fd = mkstemp(t_path);
+	} else {
+		t_path[0] = '\0';
+		t_fd = memfd_create("aoede-inline-img", 0);
+	}
+	if (t_fd < 0)
+		return -1;
+	for (i = 0; i < sizeof(img); i++)
+		img[i] = t_pattern(i);
+	assert_int_equal(pwrite(t_fd, img, sizeof(img), 0), (ssize_t)sizeof(img));
+	t_export(&t_x[0], "e1.0", 0, 0, 0);
+	t_export(&t_x[1], "e1.1", 1, 2048 * 512, EXPORT_KERNEL);
+	memset(&t_e, 0, sizeof(t_e));
+	t_e.exports = t_x;
+	t_e.nexports = 2;
+	t_e.done = t_done;
+	memset(&t_nic, 0, sizeof(t_nic));
+	t_nic.mtu = 9000;
+	memcpy(t_nic.mac, T_NIC_MAC, 6);
+	t_nic.max_sectors = 16;
+	memset(t_res, 0, sizeof(t_res));
+	memset(t_ios, 0, sizeof(t_ios));
+	if (engine_aio_setup(&t_e, 64, -1) != 0)
+		return -1;
+	engine_inline_setup(&t_x[0]);
+	engine_inline_setup(&t_x[1]);
+	return 0;
+}
+
+static int
+t_teardown(void **state)
+{
+	engine_aio_teardown(&t_e);
+	cache_free(t_x[0].cache);
+	cache_free(t_x[1].cache);
+	close(t_fd);
+	if (t_path[0] != '\0')
+		unlink(t_path);
+	(void)state;
+	return 0;
+}
+
+static int
+t_setup_mem(void **state)
+{
+	(void)state;
+	if (t_setup_common(false) == -1) {
+		t_teardown(state);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+t_setup_disk(void **state)
+{
+	(void)state;
+	if (t_setup_common(true) == -1) {
+		t_teardown(state);
+		return -1;
+	}
+	return 0;
+}
+
+static size_t
+t_ata(unsigned b, uint8_t slot, uint8_t cmd, uint8_t scnt, uint64_t lba,
+    uint8_t fill)
+{
+	struct aoe_hdr	 h;
+	struct aoe_ata	 a;
+	uint8_t		*f = t_bufs[b];
+	size_t		 datalen = 0;
+
+	memset(f, 0x5a, T_CAP);
+	memset(&h, 0, sizeof(h));
+	memset(h.dst, 0xff, 6);
+	memcpy(h.src, T_H1, 6);
+	h.type = AOE_ETHERTYPE;
+	h.ver = AOE_VERSION;
+	h.major = 1;
+	h.minor = slot;
+	h.cmd = AOE_CMD_ATA;
+	h.tag = 0x1000 + b;
+	aoe_hdr_encode(f, &h);
+	memset(&a, 0, sizeof(a));
+	a.aflags = AOE_AFLAG_EXT | (cmd == ATA_CMD_WRITE_EXT ? AOE_AFLAG_WRITE : 0);
+	a.scnt = scnt;
+	a.cmd_status = cmd;
+	a.lba = lba;
+	aoe_ata_encode(f, &a);
+	if (cmd == ATA_CMD_WRITE_EXT) {
+		datalen = (size_t)scnt * 512;
+		memset(f + 36, fill, datalen);
+	}
+	return 36 + datalen;
+}
+
+static size_t
+t_run(unsigned b, size_t len)
+{
+	size_t	 r;
+
+	r = engine_handle_io(&t_e, &t_nic, t_bufs[b], len, T_CAP, NULL,
+	    &t_ios[b]);
+	assert_int_equal(engine_aio_submit(&t_e), 0);
+	return r;
+}
+
+/* nothing went to the ring */
+static void
+t_ring_idle(void)
+{
+	struct io_uring_cqe	*cqe;
+
+	assert_int_equal(io_uring_peek_cqe(t_e.ring, &cqe), -EAGAIN);
+}
+
+static void
+t_check_ok(unsigned b)
+{
+	assert_int_equal(t_bufs[b][27], T_STAT_OK);
+	assert_int_equal(t_bufs[b][25], 0);
+}
+
+static void
+t_check_data(unsigned b, uint64_t off, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (t_bufs[b][36 + i] != t_pattern(off + i))
+			fail_msg("reply byte %zu is 0x%02x, not 0x%02x", i,
+			    t_bufs[b][36 + i], t_pattern(off + i));
+}
+
+static void
+t_check_image(uint64_t off, size_t n, uint8_t fill)
+{
+	uint8_t		 buf[8192];
+	size_t		 i;
+
+	assert_true(n <= sizeof(buf));
+	assert_int_equal(pread(t_fd, buf, n, (off_t)off), (ssize_t)n);
+	for (i = 0; i < n; i++)
+		if (buf[i] != fill)
+			fail_msg("image byte %zu is 0x%02x, not 0x%02x", i,
+			    buf[i], fill);
+}
+
+/* --- tests -------------------------------------------------------------- */
+
+static void
+test_inline_modes(void **state)
+{
+	struct export	 d = t_x[1];
+
+	/* a memfd is tmpfs: everything in memory */
+	assert_int_equal(t_x[0].inline_rd, EXPORT_INLINE_MEMORY);
+	assert_int_equal(t_x[1].inline_wr, EXPORT_INLINE_MEMORY);
+	/* O_DIRECT: never inline (a direct read waits for the device) */
+	d.flags |= EXPORT_DIRECT;
+	engine_inline_setup(&d);
+	assert_int_equal(d.inline_rd, EXPORT_INLINE_NONE);
+	assert_int_equal(d.inline_wr, EXPORT_INLINE_NONE);
+	(void)state;
+}
+
+/* reads of both modes and kernel-mode writes are answered at once */
+static void
+test_inline_read_write(void **state)
+{
+	size_t	 len;
+
+	len = t_run(0, t_ata(0, 0, ATA_CMD_READ_EXT, 8, 100, 0));
+	assert_int_equal(len, 36 + 8 * 512);
+	t_check_ok(0);
+	t_check_data(0, 100 * 512, 8 * 512);
+	len = t_run(1, t_ata(1, 1, ATA_CMD_READ_EXT, 3, 7, 0));
+	assert_int_equal(len, 36 + 3 * 512);
+	t_check_data(1, 2048 * 512 + 7 * 512, 3 * 512);
+
+	len = t_run(2, t_ata(2, 1, ATA_CMD_WRITE_EXT, 4, 50, 0xc3));
+	assert_true(len != ENGINE_PENDING && len >= 60);
+	t_check_ok(2);
+	t_check_image(2048 * 512 + 50 * 512, 4 * 512, 0xc3);
+	assert_true(TAILQ_EMPTY(&t_x[1].aio.inflight));
+	assert_int_equal(t_x[1].st.writes, 1);
+	assert_int_equal(t_x[1].st.reads, 1);
+	assert_int_equal(t_x[0].st.reads, 1);
+	assert_int_equal(t_e.pending, 0);
+	t_ring_idle();
+	(void)state;
+}
+
+/* a "sync" write done inline is answered only once its group commit's
+ * fsync (through the ring) succeeded */
+static void
+test_inline_sync_write(void **state)
+{
+	assert_int_equal(t_run(0, t_ata(0, 0, ATA_CMD_WRITE_EXT, 2, 10, 0x11)),
+	    ENGINE_PENDING);
+	assert_int_equal(t_run(1, t_ata(1, 0, ATA_CMD_WRITE_EXT, 1, 20, 0x22)),
+	    ENGINE_PENDING);
+	t_check_image(10 * 512, 2 * 512, 0x11);	/* written already */
+	assert_int_equal(t_x[0].aio.nwait_writes, 2);
+	assert_false(t_res[0].done);
+	engine_aio_drain(&t_e);
+	assert_true(t_res[0].done);
+	assert_true(t_res[1].done);
+	t_check_ok(0);
+	t_check_ok(1);
+	assert_int_equal(t_x[0].st.fsyncs, 1);	/* one for both */
+	assert_int_equal(t_e.pending, 0);
+	(void)state;
+}
+
+/* ... and fails when that fsync fails */
+static void
+test_inline_sync_write_fsync_fails(void **state)
+{
+	struct io_uring_cqe	*cqe;
+	void			*ud;
+
+	assert_int_equal(t_run(0, t_ata(0, 0, ATA_CMD_WRITE_EXT, 2, 10, 0x11)),
+	    ENGINE_PENDING);
+	engine_aio_commit(&t_e);
+	assert_int_equal(engine_aio_submit(&t_e), 0);
+	assert_int_equal(io_uring_wait_cqe(t_e.ring, &cqe), 0);
+	ud = io_uring_cqe_get_data(cqe);
+	assert_ptr_equal(ud, &t_x[0].aio.fsync_op);
+	io_uring_cqe_seen(t_e.ring, cqe);
+	engine_aio_complete(&t_e, ud, -EIO);
+	assert_true(t_res[0].done);
+	assert_int_equal(t_bufs[0][27], 0x41);
+	assert_int_equal(t_bufs[0][25], ATA_ERR_ABRT);
+	assert_int_equal(t_e.pending, 0);
+	(void)state;
+}
+
+/* a read behind an overlapping write in flight waits for it, then runs
+ * inline when released; one that does not overlap runs at once */
+static void
+test_inline_order(void **state)
+{
+	size_t	 len;
+
+	t_x[0].inline_wr = EXPORT_INLINE_NONE;	/* this write: the ring */
+	assert_int_equal(t_run(0, t_ata(0, 0, ATA_CMD_WRITE_EXT, 4, 200, 0x77)),
+	    ENGINE_PENDING);
+	assert_int_equal(t_run(1, t_ata(1, 0, ATA_CMD_READ_EXT, 2, 202, 0)),
+	    ENGINE_PENDING);
+	assert_int_equal(t_x[0].st.held, 1);
+	len = t_run(2, t_ata(2, 0, ATA_CMD_READ_EXT, 2, 300, 0));
+	assert_int_equal(len, 36 + 2 * 512);
+	t_check_data(2, 300 * 512, 2 * 512);
+	engine_aio_drain(&t_e);
+	assert_true(t_res[0].done);
+	assert_true(t_res[1].done);
+	assert_int_equal(t_res[1].len, 36 + 2 * 512);
+	t_check_ok(1);
+	assert_int_equal(t_bufs[1][36], 0x77);
+	assert_int_equal(t_bufs[1][36 + 1023], 0x77);
+	assert_int_equal(t_e.pending, 0);
+	(void)state;
+}
+
+/* a cache miss fills its blocks inline; the next read is a hit */
+static void
+test_inline_cache_fill(void **state)
+{
+	struct export	*x = &t_x[1];
+	size_t		 len;
+
+	x->cache = cache_new(64 * 4096, x->sectors);
+	assert_non_null(x->cache);
+	len = t_run(0, t_ata(0, 1, ATA_CMD_READ_EXT, 4, 33, 0));
+	assert_int_equal(len, 36 + 4 * 512);
+	t_check_data(0, 2048 * 512 + 33 * 512, 4 * 512);
+	assert_int_equal(x->st.cache_misses, 1);
+	len = t_run(1, t_ata(1, 1, ATA_CMD_READ_EXT, 4, 33, 0));
+	assert_int_equal(len, 36 + 4 * 512);
+	t_check_data(1, 2048 * 512 + 33 * 512, 4 * 512);
+	assert_int_equal(x->st.cache_hits, 1);
+	/* an inline write goes through the cache too */
+	len = t_run(2, t_ata(2, 1, ATA_CMD_WRITE_EXT, 1, 34, 0x99));
+	assert_true(len != ENGINE_PENDING);
+	len = t_run(3, t_ata(3, 1, ATA_CMD_READ_EXT, 1, 34, 0));
+	assert_int_equal(len, 36 + 512);
+	assert_int_equal(t_bufs[3][36], 0x99);
+	assert_int_equal(x->st.cache_hits, 2);
+	t_ring_idle();
+	(void)state;
+}
+
+/* a file on a disk file system: RWF_NOWAIT.  A read of cached pages is
+ * done at once; a kernel write is done at once, or — where the file system
+ * has no RWF_NOWAIT buffered writes (ext4) — through the ring, after which
+ * writes no longer try. */
+static void
+test_inline_nowait(void **state)
+{
+	struct export	*x = &t_x[1];
+	size_t		 len;
+
+	if (x->inline_rd == EXPORT_INLINE_MEMORY)
+		skip();		/* $TMPDIR is a tmpfs */
+	assert_int_equal(x->inline_rd, EXPORT_INLINE_NOWAIT);
+	len = t_run(0, t_ata(0, 1, ATA_CMD_READ_EXT, 8, 64, 0));
+	if (len == ENGINE_PENDING) {
+		/* a file system without RWF_NOWAIT reads (overlayfs?): the
+		 * ring, and no more tries */
+		assert_int_equal(x->inline_rd, EXPORT_INLINE_NONE);
+		engine_aio_drain(&t_e);
+		assert_true(t_res[0].done);
+	} else
+		assert_int_equal(len, 36 + 8 * 512);	/* just written: cached */
+	t_check_data(0, 2048 * 512 + 64 * 512, 8 * 512);
+	len = t_run(1, t_ata(1, 1, ATA_CMD_WRITE_EXT, 2, 70, 0x3c));
+	if (len == ENGINE_PENDING) {
+		assert_int_equal(x->inline_wr, EXPORT_INLINE_NONE);
+		engine_aio_drain(&t_e);
+		assert_true(t_res[1].done);
+	}
+	t_check_ok(1);
+	t_check_image(2048 * 512 + 70 * 512, 2 * 512, 0x3c);
+	len = t_run(2, t_ata(2, 1, ATA_CMD_READ_EXT, 2, 70, 0));
+	if (len == ENGINE_PENDING) {
+		engine_aio_drain(&t_e);
+		assert_int_equal(t_res[2].len, 36 + 2 * 512);
+	} else
+		assert_int_equal(len, 36 + 2 * 512);
+	assert_int_equal(t_bufs[2][36], 0x3c);
+	(void)state;
+}
+
+#define T(fn)	cmocka_unit_test_setup_teardown(fn, t_setup_mem, t_teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_inline_modes),
+		T(test_inline_read_write),
+		T(test_inline_sync_write),
+		T(test_inline_sync_write_fsync_fails),
+		T(test_inline_order),
+		T(test_inline_cache_fill),
+		cmocka_unit_test_setup_teardown(test_inline_nowait,
+		    t_setup_disk, t_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
