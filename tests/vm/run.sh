@@ -309,10 +309,28 @@ host_freeze_data() {
 	host_thaw
 	tell thawed
 }
+# What an operator does with a frozen image: copy it, and the copy is a file
+# system.  Taken while the guest writes, it is crash-consistent: e2fsck -fy
+# replays the journal (exit 0 or 1), after which e2fsck -fn must find it
+# clean.
+host_fsck_frozen_copy() {
+	cp --sparse=always "$WORK/img" "$WORK/frozen.img" || hfail "copying the frozen image"
+	[ "$(md5sum < "$WORK/frozen.img" | cut -d' ' -f1)" = "$SUM0" ] ||
+	    hfail "the copy differs from the image as frozen"
+	e2fsck -fy "$WORK/frozen.img" > "$WORK/fsck.frozen" 2>&1
+	rc=$?
+	[ "$rc" -le 1 ] || { cat "$WORK/fsck.frozen"; hfail "e2fsck -fy of the frozen copy: exit $rc"; }
+	e2fsck -fn "$WORK/frozen.img" > "$WORK/fsck.frozen" 2>&1 ||
+	    { cat "$WORK/fsck.frozen"; hfail "the frozen copy is not clean after journal recovery"; }
+	echo "host: freezefs: the image copied while frozen is a clean ext4 (e2fsck -fy exit $rc" \
+	    "(journal recovery), then -fn clean)"
+	rm -f "$WORK/frozen.img"
+}
 # freezefs: while the guest writes files on ext4; frozen until it has
 # written and synced its files and 5 s at least; "fs-thawed" after the merge
 host_freeze_fs() {
 	host_freeze
+	host_fsck_frozen_copy
 	tell fs-frozen
 	while [ "$(guest_said freezefs written)" -eq 0 ] || [ $(( $(now_ms) - T1 )) -lt 5000 ]; do
 		guest_alive "while frozen"
