@@ -68,26 +68,35 @@ target_answer(const struct pkt *p, const uint8_t *f, size_t len, uint8_t cmd,
 	return 0;
 }
 
+/* The AoE header of a request from us to dst, under a new tag. */
+static void
+target_request_hdr(const struct pkt *p, const uint8_t dst[6], uint16_t shelf,
+    uint8_t slot, uint8_t cmd, uint8_t *frame)
+{
+	struct aoe_hdr	 h;
+
+	memset(&h, 0, sizeof(h));
+	memcpy(h.dst, dst, 6);
+	memcpy(h.src, p->mac, 6);
+	h.type = AOE_ETHERTYPE;
+	h.ver = AOE_VERSION;
+	h.major = shelf;
+	h.minor = slot;
+	h.cmd = cmd;
+	h.tag = target_new_tag();
+	aoe_hdr_encode(frame, &h);
+}
+
 /* A Query Config to shelf.slot (AOE_MAJOR_ANY, AOE_MINOR_ANY: to all),
  * broadcast as Linux sends it, under a new tag. */
 static size_t
 target_cfg_build(const struct pkt *p, uint16_t shelf, uint8_t slot,
     uint8_t *frame, size_t cap)
 {
-	struct aoe_hdr	 h;
 	struct aoe_cfg	 c;
 	int		 len;
 
-	memset(&h, 0, sizeof(h));
-	memcpy(h.dst, target_bcast, 6);
-	memcpy(h.src, p->mac, 6);
-	h.type = AOE_ETHERTYPE;
-	h.ver = AOE_VERSION;
-	h.major = shelf;
-	h.minor = slot;
-	h.cmd = AOE_CMD_CFG;
-	h.tag = target_new_tag();
-	aoe_hdr_encode(frame, &h);
+	target_request_hdr(p, target_bcast, shelf, slot, AOE_CMD_CFG, frame);
 	memset(&c, 0, sizeof(c));
 	c.ccmd = AOE_CCMD_READ;
 	len = aoe_cfg_encode(frame, cap, &c);
@@ -302,19 +311,9 @@ static size_t
 target_identify_req(const struct pkt *p, const struct bench_opts *o,
     const struct target *t, uint8_t *frame, size_t cap)
 {
-	struct aoe_hdr	 h;
 	struct aoe_ata	 a;
 
-	memset(&h, 0, sizeof(h));
-	memcpy(h.dst, t->mac, 6);
-	memcpy(h.src, p->mac, 6);
-	h.type = AOE_ETHERTYPE;
-	h.ver = AOE_VERSION;
-	h.major = t->shelf;
-	h.minor = t->slot;
-	h.cmd = AOE_CMD_ATA;
-	h.tag = target_new_tag();
-	aoe_hdr_encode(frame, &h);
+	target_request_hdr(p, t->mac, t->shelf, t->slot, AOE_CMD_ATA, frame);
 	memset(&a, 0, sizeof(a));
 	a.scnt = 1;
 	a.cmd_status = ATA_CMD_IDENTIFY;
@@ -490,7 +489,6 @@ static size_t
 target_ext_req(const struct pkt *p, const struct bench_opts *o,
     const struct target *t, uint8_t *frame, size_t cap)
 {
-	struct aoe_hdr	 h;
 	uint8_t		 words[256];
 	size_t		 n, i;
 	int		 len;
@@ -502,16 +500,7 @@ target_ext_req(const struct pkt *p, const struct bench_opts *o,
 		words[i] = o->ext_words[i] == ',' ? '\0' : (uint8_t)o->ext_words[i];
 	words[n++] = '\0';
 	words[n++] = '\0';
-	memset(&h, 0, sizeof(h));
-	memcpy(h.dst, t->mac, 6);
-	memcpy(h.src, p->mac, 6);
-	h.type = AOE_ETHERTYPE;
-	h.ver = AOE_VERSION;
-	h.major = t->shelf;
-	h.minor = t->slot;
-	h.cmd = AOE_CMD_EXT;
-	h.tag = target_new_tag();
-	aoe_hdr_encode(frame, &h);
+	target_request_hdr(p, t->mac, t->shelf, t->slot, AOE_CMD_EXT, frame);
 	if ((len = aoe_ext_encode(frame, cap, words, (uint16_t)n)) < 0)
 		fatalx("-X %s: too long", o->ext_words);
 	return aoe_pad(frame, (size_t)len, cap);
