@@ -189,8 +189,8 @@ aio_release(struct engine *e, struct export *x)
 	}
 }
 
-static void
-aio_export_init(struct export *x, int fixed)
+void
+engine_aio_export_init(struct export *x, int fixed)
 {
 	TAILQ_INIT(&x->aio.inflight);
 	TAILQ_INIT(&x->aio.blocked);
@@ -259,7 +259,7 @@ engine_aio_setup(struct engine *e, unsigned entries, int efd)
 		goto fail;
 	free(fds);
 	for (i = 0; i < e->nexports; i++)
-		aio_export_init(&e->exports[i], (int)i);
+		engine_aio_export_init(&e->exports[i], (int)i);
 	e->ring = ring;
 	return 0;
 fail:

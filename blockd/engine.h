@@ -296,6 +296,9 @@ size_t	engine_handle_io(struct engine *e, const struct nic_view *nic,
  */
 int	engine_aio_setup(struct engine *e, unsigned entries, int efd);
 void	engine_aio_teardown(struct engine *e);
+/* An export's empty aio queues and its fsync's user_data; `fixed` is its
+ * registered-file index (-1: not registered: an export a reload added). */
+void	engine_aio_export_init(struct export *x, int fixed);
 /*
  * Inline I/O (ata.c): let the export's reads and writes be done at once when
  * that cannot wait for a device, instead of through the ring — which saves

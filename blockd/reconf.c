@@ -96,12 +96,7 @@ reconf_export_add(struct blockd *b, struct msg_in *m)
 	x->flags |= EXPORT_NOURING;	/* see the top of this file */
 	/* the aio queues stay empty on the synchronous path, but
 	 * engine_aio_commit() looks at every export's */
-	TAILQ_INIT(&x->aio.inflight);
-	TAILQ_INIT(&x->aio.blocked);
-	TAILQ_INIT(&x->aio.waiting);
-	TAILQ_INIT(&x->aio.covered);
-	x->aio.fsync_op.ud = ENGINE_UD_FSYNC;
-	x->aio.fsync_op.x = x;
+	engine_aio_export_init(x, -1);
 	if (x->cache_bytes != 0 && (x->cache = cache_new(x->cache_bytes, x->sectors)) == NULL)
 		log_warnx("%s: no memory for a %ju-byte cache; running without",
 		    x->name, (uintmax_t)x->cache_bytes);
