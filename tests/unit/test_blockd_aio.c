@@ -28,6 +28,7 @@
 #include <liburing.h>
 
 #include "engine.h"
+#include "blockd_frames.h"
 
 #define T_IMG_SECTORS	4096u
 #define T_CAP		9216u
@@ -157,33 +158,8 @@ static size_t
 t_ata(unsigned b, uint8_t slot, uint8_t cmd, uint8_t scnt, uint64_t lba,
     uint8_t fill)
 {
-	struct aoe_hdr	 h;
-	struct aoe_ata	 a;
-	uint8_t		*f = t_bufs[b];
-	size_t		 datalen = 0;
-
-	memset(f, 0x5a, T_CAP);
-	memset(&h, 0, sizeof(h));
-	memset(h.dst, 0xff, 6);
-	memcpy(h.src, T_H1, 6);
-	h.type = AOE_ETHERTYPE;
-	h.ver = AOE_VERSION;
-	h.major = 1;
-	h.minor = slot;
-	h.cmd = AOE_CMD_ATA;
-	h.tag = 0x1000 + b;
-	aoe_hdr_encode(f, &h);
-	memset(&a, 0, sizeof(a));
-	a.aflags = AOE_AFLAG_EXT | (cmd == ATA_CMD_WRITE_EXT ? AOE_AFLAG_WRITE : 0);
-	a.scnt = scnt;
-	a.cmd_status = cmd;
-	a.lba = lba;
-	aoe_ata_encode(f, &a);
-	if (cmd == ATA_CMD_WRITE_EXT) {
-		datalen = (size_t)scnt * 512;
-		memset(f + 36, fill, datalen);
-	}
-	return 36 + datalen;
+	return t_ata_frame(t_bufs[b], T_CAP, T_H1, slot, 0x1000 + b, cmd, scnt,
+	    lba, fill);
 }
 
 /* run request b through the engine; returns what engine_handle_io did */
