@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,7 @@ static void	blockd_serve(struct blockd *, struct blockd_nic *);
 static __attribute__((noreturn)) void
 blockd_usage(void)
 {
-	fprintf(stderr, "usage: aoede-blockd -u uid:gid [-C root] [-s] [-v] "
+	fprintf(stderr, "usage: aoede-blockd -u uid:gid [-C root] [-P poll-us] [-s] [-v] "
 	    "-R nbufs:bufsize [-R ...] -x export [-x ...]\n"
 	    "export: shelf=S,slot=L,sectors=N[,offset=BYTES][,nics=MASK]"
 	    "[,bufcnt=N][,ro][,direct][,kernel][,nouring][,nomaskedit]"
@@ -620,6 +621,55 @@ blockd_serve(struct blockd *b, struct blockd_nic *nic)
 	}
 }
 
+/*
+ * Busy-poll (-P; netd.c's netd_busy_poll() says why): after a burst, look
+ * at every NIC's rx ring and at io_uring's completions for poll_ns after
+ * the last request, yielding the CPU between looks, with need_wakeup clear
+ * so that netd rings no doorbell.  Then every NIC is served once more,
+ * which sets need_wakeup again before we sleep.
+ */
+static void
+blockd_busy_poll(struct blockd *b)
+{
+	uint64_t	 start, last, now;
+	unsigned	 i;
+	bool		 work;
+
+	start = last = now_ns();
+	for (i = 0; i < b->nnics; i++)
+		if (b->nics[i].attached)
+			ring_cons_awake(&b->nics[i].rx);
+	for (;;) {
+		work = false;
+		for (i = 0; i < b->nnics; i++) {
+			struct blockd_nic *nic = &b->nics[i];
+
+			if (nic->attached && ring_cons_pending(&nic->rx) &&
+			    blockd_batch(b, nic) > 0) {
+				blockd_save_state(b);
+				work = true;
+			}
+		}
+		if (b->aio_efd >= 0 && engine_aio_reap(&b->eng) > 0) {
+			blockd_publish_all(b);
+			work = true;
+		}
+		now = now_ns();
+		if (work)
+			last = now;
+		else if (now - last >= b->poll_ns)
+			break;
+		if (now - start >= BLOCKD_POLL_MAX_NS)
+			break;
+		if (!work)
+			sched_yield();
+	}
+	b->busy_ns += now - start;
+	for (i = 0; i < b->nnics; i++)
+		if (b->nics[i].attached)
+			blockd_serve(b, &b->nics[i]);
+}
+
 void
 blockd_on_bell(evutil_socket_t fd, short ev, void *arg)
 {
@@ -631,6 +681,8 @@ blockd_on_bell(evutil_socket_t fd, short ev, void *arg)
 	ring_cons_awake(&nic->rx);
 	blockd_serve(nic->b, nic);
 	nic->b->busy_ns += now_ns() - t0;
+	if (nic->b->poll_ns > 0)
+		blockd_busy_poll(nic->b);
 }
 
 void
@@ -948,14 +1000,20 @@ blockd_options(struct blockd *b, int argc, char *argv[], const char **root,
 {
 	const char	*ids = NULL, *why;
 	int		 ch, verbose = 0;
+	uint64_t	 poll_us;
 
-	while ((ch = getopt(argc, argv, "C:R:su:vx:")) != -1) {
+	while ((ch = getopt(argc, argv, "C:P:R:su:vx:")) != -1) {
 		switch (ch) {
 		case 's':
 			b->state_dir = 0;	/* its number is known after the options */
 			break;
 		case 'C':
 			*root = optarg;
+			break;
+		case 'P':
+			if (parse_u64(optarg, 0, 1000, &poll_us, &why) == -1)
+				fatalx("bad -P %s: %s", optarg, why);
+			b->poll_ns = poll_us * 1000;
 			break;
 		case 'R':
 			if (b->nnics == BLOCKD_MAX_NICS)

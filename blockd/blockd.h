@@ -18,6 +18,8 @@
 #define BLOCKD_MAX_EXPORTS	256
 #define BLOCKD_MAX_NICS		EXPORT_MAX_NICS
 #define BLOCKD_BATCH		64	/* requests per group commit */
+#define BLOCKD_POLL_MAX_NS	1000000	/* longest busy-poll before the event
+					 * loop runs again (channel, timers) */
 #define BLOCKD_IO_WORKERS	64	/* RLIMIT_NPROC: io_uring's kernel workers */
 #define BLOCKD_LAT_BUCKETS	32	/* log2 µs: bucket i holds [2^i, 2^(i+1)) µs */
 
@@ -59,6 +61,8 @@ struct blockd {
 	struct event		*ev_merge;	/* freeze.c: the next merge step */
 	int			 aio_efd;		/* io_uring completions; -1: none */
 	uint64_t		 loops, busy_ns, requests;
+	uint64_t		 poll_ns;	/* busy-poll this long after the last
+						 * request before sleeping; 0: never */
 	/* service time per export: dequeued to answered (batch and commit included) */
 	uint64_t		 lat[BLOCKD_MAX_EXPORTS][BLOCKD_LAT_BUCKETS];
 };

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,7 @@
 static void	netd_service(struct netd *);
 static void	netd_sock_enable(struct netd *, bool);
 static void	netd_send_stats(struct netd *);
-static void	netd_receive(struct netd *);
+static int	netd_receive(struct netd *);
 static void	netd_on_sock(evutil_socket_t, short, void *);
 static void	netd_on_sock_writable(evutil_socket_t, short, void *);
 
@@ -43,7 +44,7 @@ static __attribute__((noreturn)) void
 netd_usage(void)
 {
 	fprintf(stderr, "usage: aoede-netd -n ifname -i nic -N nbufs -B bufsize "
-	    "-u uid:gid [-C root] [-v] -e shelf.slot[,shelf.slot...]\n"
+	    "-u uid:gid [-C root] [-P poll-us] [-v] -e shelf.slot[,shelf.slot...]\n"
 	    "(started by aoede, with its resources on fds %d-%d)\n",
 	    FD_CHANNEL, NETD_FD_LAST);
 	exit(2);
@@ -422,7 +423,7 @@ netd_close_old_socket(struct netd *n)
 	log_debug("old packet socket drained; reading the new one");
 }
 
-static void
+static int
 netd_receive(struct netd *n)
 {
 	int		 total = 0, got;
@@ -451,6 +452,7 @@ netd_receive(struct netd *n)
 		n->st.ring_full++;
 		netd_sock_enable(n, false);	/* back-pressure */
 	}
+	return total;
 }
 
 /* Ask blockd for an unsolicited config response per export (start, link up). */
@@ -600,6 +602,51 @@ netd_service(struct netd *n)
 	netd_sock_enable(n, n->state == NETD_RUNNING && n->nfree > 0);
 }
 
+/*
+ * Busy-poll (-P): after a burst, keep looking at the tx ring and the socket
+ * for poll_ns after the last frame instead of sleeping at once.  Waking a
+ * sleeping process on an idle CPU costs more than the request itself on a
+ * virtual machine (an IPI and the hypervisor's idle exit, 10-30 us each),
+ * and every request crosses netd -> blockd -> netd.  While we poll, blockd
+ * sees need_wakeup clear and rings no doorbell.  sched_yield() between looks
+ * hands the CPU to whatever else is runnable on it (blockd, the initiator on
+ * a shared machine), so polling costs idle time, not other tasks' time.
+ * Bounded by NETD_POLL_MAX_NS so the channel and timers are served.
+ */
+static void
+netd_busy_poll(struct netd *n)
+{
+	uint64_t	 start, last, now;
+	bool		 work;
+
+	if (n->poll_ns == 0 || n->state != NETD_RUNNING)
+		return;
+	ring_cons_awake(&n->tx);
+	start = last = now_ns();
+	for (;;) {
+		work = false;
+		if (ring_cons_pending(&n->tx)) {
+			netd_drain_tx(n);
+			netd_flush_sendq(n);
+			work = true;
+		}
+		if (n->nfree > 0 && n->old_sock < 0 && netd_receive(n) > 0)
+			work = true;
+		now = now_ns();
+		if (work)
+			last = now;
+		else if (now - last >= n->poll_ns)
+			break;
+		if (now - start >= NETD_POLL_MAX_NS || n->state != NETD_RUNNING)
+			break;
+		if (!work)
+			sched_yield();
+	}
+	n->st.busy_ns += now - start;
+	/* the socket is watched again and need_wakeup set by the caller's
+	 * netd_service() */
+}
+
 /* --- events --------------------------------------------------------- */
 
 static void
@@ -611,6 +658,10 @@ netd_on_sock(evutil_socket_t fd, short ev, void *arg)
 	netd_receive(n);
 	netd_service(n);
 	n->st.busy_ns += now_ns() - t0;
+	if (n->poll_ns > 0) {
+		netd_busy_poll(n);
+		netd_service(n);
+	}
 }
 
 static void
@@ -630,6 +681,10 @@ netd_on_tx_bell(evutil_socket_t fd, short ev, void *arg)
 	ring_cons_awake(&n->tx);
 	netd_service(n);
 	n->st.busy_ns += now_ns() - t0;
+	if (n->poll_ns > 0) {
+		netd_busy_poll(n);
+		netd_service(n);
+	}
 }
 
 static void
@@ -820,7 +875,7 @@ netd_main(int argc, char *argv[])
 	struct netd		*n = &netd;
 	const char		*why, *root = SANDBOX_DEFAULT_ROOT, *ids = NULL;
 	char			 tag[64], *exports = NULL;
-	uint64_t		 nic = 0, nbufs = 0, bufsize = 0;
+	uint64_t		 nic = 0, nbufs = 0, bufsize = 0, poll_us = 0;
 	uid_t			 uid;
 	gid_t			 gid;
 	int			 ch, verbose = 0;
@@ -829,7 +884,7 @@ netd_main(int argc, char *argv[])
 
 	n->parent = getppid();
 	log_init("netd", 0);
-	while ((ch = getopt(argc, argv, "B:C:e:i:n:N:u:v")) != -1) {
+	while ((ch = getopt(argc, argv, "B:C:e:i:n:N:P:u:v")) != -1) {
 		switch (ch) {
 		case 'B': if (parse_u64(optarg, 4096, 1 << 20, &bufsize, &why) == -1) netd_usage(); break;
 		case 'C': root = optarg; break;
@@ -837,6 +892,7 @@ netd_main(int argc, char *argv[])
 		case 'i': if (parse_u64(optarg, 0, 63, &nic, &why) == -1) netd_usage(); break;
 		case 'n': n->ifname = optarg; break;
 		case 'N': if (parse_u64(optarg, 2, RING_MAX_BUFS, &nbufs, &why) == -1) netd_usage(); break;
+		case 'P': if (parse_u64(optarg, 0, 1000, &poll_us, &why) == -1) netd_usage(); break;
 		case 'u': ids = optarg; break;
 		case 'v': verbose++; break;
 		default: netd_usage();
@@ -848,6 +904,7 @@ netd_main(int argc, char *argv[])
 	snprintf(tag, sizeof(tag), "netd[%s]", n->ifname);
 	log_init(tag, verbose);
 	n->nic = nic;
+	n->poll_ns = poll_us * 1000;
 	n->chan = FD_CHANNEL;
 	n->sock = NETD_FD_SOCKET;
 	n->old_sock = -1;

@@ -17,6 +17,8 @@
 #define NETD_MAX_EXPORTS	256
 #define NETD_BATCH		64	/* frames per recvmmsg/sendmmsg */
 #define NETD_RX_BUDGET		256	/* frames per socket callback */
+#define NETD_POLL_MAX_NS	1000000	/* longest busy-poll before the event
+					 * loop runs again (channel, timers) */
 
 /* exit status when the NIC vanished: the supervisor reopens it */
 #define NETD_EXIT_NIC_GONE	3
@@ -76,6 +78,8 @@ struct netd {
 	uint32_t		*sendq;		/* buffers waiting to be sent */
 	uint32_t		 nsend;
 	uint16_t		*sendlen;	/* sendlen[i]: length to send of buffer i */
+	uint64_t		 poll_ns;	/* busy-poll this long after the last
+						 * frame before sleeping; 0: never */
 
 	struct netd_export	 exports[NETD_MAX_EXPORTS];
 	unsigned		 nexports;

@@ -331,6 +331,15 @@ ring_cons_awake(struct ring_cons *c)
 	atomic_store_explicit(&c->r->need_wakeup, 0, memory_order_relaxed);
 }
 
+bool
+ring_cons_pending(const struct ring_cons *c)
+{
+	/* relaxed: a busy poller only wants a hint; ring_cons_get() does
+	 * the acquire load and the range checks */
+	return c->tail != c->head_seen ||
+	    atomic_load_explicit(&c->r->head, memory_order_relaxed) != c->tail;
+}
+
 /* --- NIC facts (seqlock) ----------------------------------------------- */
 
 /*

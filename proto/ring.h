@@ -142,6 +142,9 @@ void	ring_cons_release(struct ring_cons *c);
 bool	ring_cons_prepare_sleep(struct ring_cons *c);
 /* After waking: clear need_wakeup (busy, no doorbells wanted). */
 void	ring_cons_awake(struct ring_cons *c);
+/* A cheap look (no ordering, no checks): has the producer published
+ * something not yet taken?  ring_cons_get() is what reads it. */
+bool	ring_cons_pending(const struct ring_cons *c);
 
 /* NIC facts (seqlock): netd writes, blockd reads a consistent copy.  The
  * reader tries a bounded number of times (a hostile writer could keep the

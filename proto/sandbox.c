@@ -204,7 +204,7 @@ sandbox_seccomp_allow_common(scmp_filter_ctx ctx)
 		SCMP_SYS(epoll_ctl), SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(futex),
 		SCMP_SYS(recvmsg), SCMP_SYS(sendmsg), SCMP_SYS(recvfrom), SCMP_SYS(sendto),
 		SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(getrandom),
-		SCMP_SYS(restart_syscall), SCMP_SYS(sigaltstack),
+		SCMP_SYS(restart_syscall), SCMP_SYS(sigaltstack), SCMP_SYS(sched_yield),
 	};
 	size_t	 i;
 

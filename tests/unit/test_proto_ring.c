@@ -344,6 +344,38 @@ test_ring_fill_full(void **state)
 	t_region_free(&t);
 }
 
+/* What a busy poller looks at: published and not yet taken, nothing else. */
+static void
+test_ring_pending(void **state)
+{
+	struct t_region		t;
+	struct ring_prod	p;
+	struct ring_cons	c;
+	struct ring_desc	d;
+
+	(void)state;
+	t_region_new(&t, T_NBUFS, T_BUFSZ);
+	ring_prod_init(&p, t.rr.rx, T_NBUFS);
+	ring_cons_init(&c, t.rr.rx, T_NBUFS);
+	assert_false(ring_cons_pending(&c));
+	d = t_desc(1, 60, 0);
+	assert_true(ring_prod_put(&p, &d));
+	d = t_desc(2, 60, 0);
+	assert_true(ring_prod_put(&p, &d));
+	assert_false(ring_cons_pending(&c));	/* staged only */
+	ring_prod_publish(&p);
+	assert_true(ring_cons_pending(&c));
+	assert_int_equal(ring_cons_get(&c, &d), 1);
+	assert_true(ring_cons_pending(&c));	/* one left, head already seen */
+	assert_int_equal(ring_cons_get(&c, &d), 1);
+	assert_false(ring_cons_pending(&c));
+	ring_cons_release(&c);
+	assert_false(ring_cons_pending(&c));
+	/* polling never asks for a doorbell: need_wakeup stays clear */
+	assert_int_equal(atomic_load(&t.rr.rx->need_wakeup), 0);
+	t_region_free(&t);
+}
+
 static void
 test_ring_batched_publish(void **state)
 {
@@ -1171,6 +1203,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_region_size),
+		cmocka_unit_test(test_ring_pending),
 		cmocka_unit_test(test_region_format_attach),
 		cmocka_unit_test(test_region_format_bad),
 		cmocka_unit_test(test_region_attach_mismatch),
