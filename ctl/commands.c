@@ -22,6 +22,7 @@ static const struct aoectl_column status_daemon[] = {
 	{ "AOEDE", "state", FMT_STR, NULL },
 	{ "PID", "pid", FMT_U64, NULL },
 	{ "UPTIME", "uptime_s", FMT_SECS, NULL },
+	{ "BUSY-POLL-US", "busy_poll_us", FMT_U64, NULL },
 };
 
 static const struct aoectl_column status_exports[] = {

@@ -130,6 +130,8 @@ netd_args(struct sup *s, unsigned n, int chan, struct child_args *a)
 			    off ? "," : "", s->exports[i].shelf, s->exports[i].slot);
 	args_add(a, "-e");
 	args_add(a, "%s", list);
+	args_add(a, "-P");
+	args_add(a, "%u", s->busy_poll_us);
 	for (i = 0; i < (unsigned)s->verbose; i++)
 		args_add(a, "-v");
 	a->fds[a->nfds++] = chan;
@@ -199,6 +201,8 @@ blockd_args(struct sup *s, int chan, struct child_args *a)
 		args_add(a, "-v");
 	if (s->state_fd >= 0)
 		args_add(a, "-s");
+	args_add(a, "-P");
+	args_add(a, "%u", s->busy_poll_us);
 	for (i = 0; i < s->nnics; i++) {
 		args_add(a, "-R");
 		args_add(a, "%u:%u", s->nics[i].nbufs, s->nics[i].buf_size);

@@ -85,6 +85,12 @@ confdiff_globals(const struct conf *cur, const struct conf *next, char *err,
 	};
 	size_t	 i;
 
+	if (cur->busy_poll_us != next->busy_poll_us) {
+		snprintf(err, errlen, "%s: [global] busy-poll cannot change at run "
+		    "time (%u, was %u); restart aoede to apply it; nothing was "
+		    "changed", next->file, next->busy_poll_us, cur->busy_poll_us);
+		return -1;
+	}
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if (strcmp(keys[i].a, keys[i].b) == 0)
 			continue;

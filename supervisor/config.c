@@ -40,12 +40,12 @@ enum { CONF_SEC_NONE, CONF_SEC_GLOBAL, CONF_SEC_NIC, CONF_SEC_EXPORT };
 /* [global] keys, in the canonical order */
 enum {
 	CG_CONTROL_SOCKET, CG_CONTROL_GROUP, CG_OPERATOR_GROUP, CG_NETD_USER,
-	CG_BLOCKD_USER, CG_STATE_DIR, CG_NKEYS
+	CG_BLOCKD_USER, CG_STATE_DIR, CG_BUSY_POLL, CG_NKEYS
 };
 
 static const char *const conf_global_keys[CG_NKEYS] = {
 	"control-socket", "control-group", "operator-group", "netd-user",
-	"blockd-user", "state-directory",
+	"blockd-user", "state-directory", "busy-poll",
 };
 
 static const char *const conf_export_keys[CK_NKEYS] = {
@@ -314,6 +314,7 @@ conf_init(struct conf *c)
 	conf_copy(c->netd_user, sizeof(c->netd_user), SUP_NETD_USER);
 	conf_copy(c->blockd_user, sizeof(c->blockd_user), SUP_BLOCKD_USER);
 	conf_copy(c->state_dir, sizeof(c->state_dir), CONF_DEFAULT_STATE_DIR);
+	c->busy_poll_us = CONF_DEFAULT_BUSY_POLL;
 }
 
 static int
@@ -474,6 +475,7 @@ conf_string_key(struct conf *c, unsigned line, const char *key, const char *val,
 static int
 conf_global_key(struct conf *c, unsigned line, const char *key, const char *val)
 {
+	uint64_t v;
 	int	 k;
 
 	for (k = 0; k < CG_NKEYS; k++)
@@ -506,6 +508,11 @@ conf_global_key(struct conf *c, unsigned line, const char *key, const char *val)
 	case CG_BLOCKD_USER:
 		return conf_string_key(c, line, key, val, c->blockd_user,
 		    sizeof(c->blockd_user));
+	case CG_BUSY_POLL:
+		if (conf_number_key(c, line, key, val, 0, CONF_BUSY_POLL_MAX, &v) == -1)
+			return -1;
+		c->busy_poll_us = (unsigned)v;
+		return 0;
 	default:
 		return conf_path(c, line, key, val, c->state_dir, sizeof(c->state_dir));
 	}
@@ -848,6 +855,7 @@ conf_from_sup(struct conf *c, const struct sup *s)
 	conf_copy(c->blockd_user, sizeof(c->blockd_user), s->blockd_user);
 	if (s->state_dir != NULL)
 		conf_copy(c->state_dir, sizeof(c->state_dir), s->state_dir);
+	c->busy_poll_us = s->busy_poll_us;
 	if (s->control_group != NULL)
 		conf_copy(c->control_group, sizeof(c->control_group), s->control_group);
 	if (s->operator_group != NULL)
@@ -932,6 +940,7 @@ conf_apply(const struct conf *c, struct sup *s)
 	s->netd_user = c->netd_user;
 	s->blockd_user = c->blockd_user;
 	s->state_dir = c->state_dir;
+	s->busy_poll_us = c->busy_poll_us;
 	for (i = 0; i < c->nnics; i++)
 		conf_copy(s->nics[i].name, sizeof(s->nics[i].name), c->nics[i].name);
 	s->nnics = c->nnics;
@@ -1103,6 +1112,7 @@ conf_print(const struct conf *c, FILE *fp)
 	conf_print_value(fp, "netd-user", c->netd_user);
 	conf_print_value(fp, "blockd-user", c->blockd_user);
 	conf_print_value(fp, "state-directory", c->state_dir);
+	fprintf(fp, "busy-poll = %u\n", c->busy_poll_us);
 	for (i = 0; i < c->nnics; i++)
 		nics[i] = &c->nics[i];
 	/* cppcheck-suppress uninitvar ; it takes the pointer array for the structs */

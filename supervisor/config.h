@@ -26,14 +26,17 @@
 #define CONF_MTU_MAX		65535
 #define CONF_CACHE_MAX		(65535ull << 20)	/* see conf_export.cache_bytes */
 #define CONF_DIRECT_CACHE	(64ull << 20)	/* direct = yes without cache: as -d */
+#define CONF_DEFAULT_BUSY_POLL	50	/* us; docs/performance.md, "Busy-poll" */
+#define CONF_BUSY_POLL_MAX	1000
 
 enum conf_durability { CONF_SYNC, CONF_KERNEL };
 
-/* [global] values the command line overrides (-S, -U, -D): a reload keeps
+/* [global] values the command line overrides (-S, -U, -D, -P): a reload keeps
  * them, whatever the file says */
 #define CONF_OVR_CONTROL	0x01
 #define CONF_OVR_USERS		0x02
 #define CONF_OVR_STATE		0x04
+#define CONF_OVR_POLL		0x08
 
 /* the keys of an [export] section, in the canonical order */
 enum conf_export_key {
@@ -88,6 +91,7 @@ struct conf {
 	char			 operator_group[64];	/* "": root only */
 	char			 netd_user[64], blockd_user[64];
 	char			 state_dir[PATH_MAX];
+	unsigned		 busy_poll_us;	/* netd's and blockd's -P */
 	unsigned		 overrides;	/* CONF_OVR_*: set on the command line */
 	struct conf_nic		 nics[SUP_MAX_NICS];
 	unsigned		 nnics;

@@ -297,10 +297,11 @@ control_cmd_status(struct control *ctl, const struct ctl_request *req,
 	char		 mac[MAC_STRLEN];
 	unsigned	 i;
 
-	ctl_reply_begin(pk, 6);
+	ctl_reply_begin(pk, 7);
 	ctl_pack_kv_u64(pk, "pid", getpid());
 	ctl_pack_kv_u64(pk, "uptime_s", (now - ctl->started_ns) / NS_PER_SEC);
 	ctl_pack_kv_str(pk, "state", control_sup_state(s));
+	ctl_pack_kv_u64(pk, "busy_poll_us", s->busy_poll_us);
 	ctl_pack_key(pk, "exports");
 	msgpack_pack_array(pk, s->nexports);
 	for (i = 0; i < s->nexports; i++)

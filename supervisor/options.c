@@ -3,14 +3,14 @@
  * one-export form.
  *
  *   aoede [-n] [-v] [-c config-file] [-S control-socket] [-U netd-user:blockd-user]
- *         [-D state-directory]
+ *         [-D state-directory] [-P busy-poll-us]
  *   aoede [-n] [-b bufcnt] [-o offset] [-l length] [-d] [-s] [-w] [-r]
  *         [-C cache-MiB] [-m mac[,mac...]] [-f shadow-directory] [-S control-socket]
- *         [-U netd-user:blockd-user] [-D state-directory] [-v]
+ *         [-U netd-user:blockd-user] [-D state-directory] [-P busy-poll-us] [-v]
  *         shelf slot netif [netif ...] file
  *
  * Without positional arguments the configuration is CONF_DEFAULT_FILE;
- * -S, -U and -D override the file (-D: where the AoE state is kept,
+ * -S, -U, -D and -P override the file (-D: where the AoE state is kept,
  * CONF_DEFAULT_STATE_DIR by default in both forms).  -n checks the configuration against this
  * host (interfaces, users, groups, images) and exits; -nv also prints it in
  * canonical form.  Every mistake is one clear line and exit status 1 (2 for
@@ -33,11 +33,12 @@ sup_usage(void)
 {
 	fprintf(stderr,
 	    "usage: aoede [-n] [-v] [-c config-file] [-S control-socket] [-U netd-user:blockd-user]\n"
-	    "             [-D state-directory]\n"
+	    "             [-D state-directory] [-P busy-poll-us]\n"
 	    "       aoede [-n] [-b bufcnt] [-o offset] [-l length] [-d] [-s] [-w] [-r]\n"
 	    "             [-C cache-MiB (default 0; 64 with -d)] [-m mac[,mac...]]\n"
 	    "             [-f shadow-directory]\n"
 	    "             [-S control-socket] [-U netd-user:blockd-user] [-D state-directory]\n"
+	    "             [-P busy-poll-us (default 50; 0: never)]\n"
 	    "             [-v] shelf slot netif [netif ...] file\n");
 	exit(2);
 }
@@ -135,6 +136,7 @@ sup_finish_config(struct conf *c, struct sup *s, bool check_only)
 /* What the options said, before we know which form the command line has. */
 struct sup_cmdline {
 	const char	*file, *control, *users, *state;
+	bool		 poll_set;
 	int		 export_opt;	/* first option that belongs to an export */
 	bool		 check_only, cache_set;
 };
@@ -173,7 +175,7 @@ sup_getopt(struct sup *s, struct sup_cmdline *cl, int argc, char *argv[])
 {
 	int	 ch;
 
-	while ((ch = getopt(argc, argv, "+b:o:l:dswrC:m:f:c:nS:U:D:vh")) != -1) {
+	while ((ch = getopt(argc, argv, "+b:o:l:dswrC:m:f:c:nP:S:U:D:vh")) != -1) {
 		switch (ch) {
 		case 'b': case 'o': case 'l': case 'd': case 's': case 'w':
 		case 'r': case 'C': case 'm': case 'f':
@@ -181,6 +183,10 @@ sup_getopt(struct sup *s, struct sup_cmdline *cl, int argc, char *argv[])
 			break;
 		case 'c': cl->file = optarg; break;
 		case 'n': cl->check_only = true; break;
+		case 'P':
+			s->busy_poll_us = sup_number("-P", optarg, 0, CONF_BUSY_POLL_MAX);
+			cl->poll_set = true;
+			break;
 		case 'S': cl->control = optarg; break;
 		case 'U': cl->users = optarg; break;
 		case 'D':
@@ -223,6 +229,10 @@ sup_from_file(struct sup *s, struct sup_cmdline *cl, struct conf *conf)
 	if (cl->state != NULL) {
 		snprintf(conf->state_dir, sizeof(conf->state_dir), "%s", cl->state);
 		conf->overrides |= CONF_OVR_STATE;
+	}
+	if (cl->poll_set) {
+		conf->busy_poll_us = s->busy_poll_us;
+		conf->overrides |= CONF_OVR_POLL;
 	}
 	s->config_file = file;
 }
@@ -267,6 +277,7 @@ sup_parse_args(struct sup *s, int argc, char *argv[])
 	s->control_path = SUP_DEFAULT_CONTROL;
 	s->netd_user = SUP_NETD_USER;
 	s->blockd_user = SUP_BLOCKD_USER;
+	s->busy_poll_us = CONF_DEFAULT_BUSY_POLL;
 	first = sup_getopt(s, &cl, argc, argv);
 	argc -= first;
 	argv += first;

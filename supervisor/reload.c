@@ -83,6 +83,8 @@ reload_keep_overrides(const struct conf *cur, struct conf *next)
 	}
 	if (cur->overrides & CONF_OVR_STATE)
 		snprintf(next->state_dir, sizeof(next->state_dir), "%s", cur->state_dir);
+	if (cur->overrides & CONF_OVR_POLL)
+		next->busy_poll_us = cur->busy_poll_us;
 }
 
 static int
@@ -619,6 +621,7 @@ reload_install(struct sup *s, const struct conf *next)
 	s->netd_user = next->netd_user;
 	s->blockd_user = next->blockd_user;
 	s->state_dir = next->state_dir;
+	s->busy_poll_us = next->busy_poll_us;
 	s->control_group = next->control_group[0] ? next->control_group : NULL;
 	s->operator_group = next->operator_group[0] ? next->operator_group : NULL;
 }

@@ -120,6 +120,7 @@ struct sup {
 	gid_t			 netd_gid, blockd_gid;
 	const char		*root;		/* children's chroot */
 	const char		*state_dir;	/* AoE state (state-directory, -D) */
+	unsigned		 busy_poll_us;	/* busy-poll, -P: netd's and blockd's */
 	int			 state_fd;	/* it, open: blockd's; -1 before */
 	int			 verbose;
 	char			 libexec[PATH_MAX];

@@ -94,7 +94,8 @@ static void
 test_globals_refused(void **state)
 {
 	static const char *const keys[] = { "control-socket = /run/x.sock",
-	    "operator-group = root", "state-directory = /var/lib/x" };
+	    "operator-group = root", "state-directory = /var/lib/x",
+	    "busy-poll = 0" };
 	struct conf_diff	 d;
 	char			 err[512], text[1024];
 	unsigned		 i;

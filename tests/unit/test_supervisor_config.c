@@ -251,6 +251,26 @@ test_parse_values(void **state)
 	free(c);
 }
 
+/* busy-poll: 50 us unless set; 0 turns it off; at most 1000 */
+static void
+test_busy_poll(void **state)
+{
+	struct conf	*c = parse(EXPORT_A, 0);
+
+	assert_int_equal(c->busy_poll_us, 50);
+	free(c);
+	c = parse("[global]\nbusy-poll = 0\n" EXPORT_A, 0);
+	assert_int_equal(c->busy_poll_us, 0);
+	free(c);
+	c = parse("[global]\nbusy-poll = 1000\n" EXPORT_A, 0);
+	assert_int_equal(c->busy_poll_us, 1000);
+	free(c);
+	expect_error("[global]\nbusy-poll = 1001\n" EXPORT_A,
+	    "/etc/aoede/t.conf:2: busy-poll 1001: too large (0..1000)");
+	expect_error("[global]\nbusy-poll = 5us\n" EXPORT_A,
+	    "/etc/aoede/t.conf:2: busy-poll 5us: not a number (0..1000)");
+}
+
 static void
 test_parse_errors(void **state)
 {
@@ -364,6 +384,7 @@ main(void)
 		cmocka_unit_test(test_format_size),
 		cmocka_unit_test(test_macs),
 		cmocka_unit_test(test_parse_values),
+		cmocka_unit_test(test_busy_poll),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_canonical_round_trip),
