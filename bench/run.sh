@@ -36,6 +36,11 @@
 #                        empty: never pin).  Other depths are not pinned.
 #   BENCH_OUT            where results.{json,md} go (default bench)
 #   AOEDE_BUILD          the build directory (default build)
+#   BENCH_VARIANTS_DIR   where other builds of AoEde live (default
+#                        $AOEDE_BUILD/variants): a target "aoede-w+NAME" or
+#                        "aoede-s+NAME" runs the aoede in BENCH_VARIANTS_DIR/
+#                        NAME (e.g. make B=build/variants/NAME CFLAGS=...),
+#                        to measure a change against its baseline in one run
 set -u
 
 B=$(cd "${AOEDE_BUILD:-build}" && pwd)
@@ -57,6 +62,7 @@ TARGETS=${BENCH_TARGETS:-"aoede-w vblade aoede-s vblade-s reflector"}
 SEQ_BS=${BENCH_SEQ_BS:-131072}
 RAND_BS=${BENCH_RAND_BS:-4096}
 IMAGE_MB=${BENCH_IMAGE_MB:-1024}
+VARIANTS_DIR=${BENCH_VARIANTS_DIR:-$B/variants}
 BUFCNT=${BENCH_BUFCNT:-64}
 PIN_QD1=${BENCH_PIN_QD1-"1 1"}
 DISK=${BENCH_DISK:-0}
@@ -151,10 +157,12 @@ target_start() {
 		ip netns exec "$NS_T" "$B/aoe-reflector" -b "$BUFCNT" "t$k" \
 		    $SHELF $slot $SECTORS 2>"$log" &
 		;;
-	aoede-w|aoede-s)
-		mode=-w
-		[ "$name" = aoede-s ] && mode=-s
-		ip netns exec "$NS_T" "$B/aoede" $mode -b "$BUFCNT" \
+	aoede-w|aoede-s|aoede-w+*|aoede-s+*)
+		mode=-w bin=$B
+		case $name in aoede-s*) mode=-s ;; esac
+		case $name in *+*) bin=$VARIANTS_DIR/${name#*+} ;; esac
+		[ -x "$bin/aoede" ] || die "$bin/aoede not built"
+		ip netns exec "$NS_T" "$bin/aoede" $mode -b "$BUFCNT" \
 		    -S "$WORK/$name.sock" $SHELF $slot "t$k" "$img" 2>"$log" &
 		;;
 	vblade|vblade-s)
@@ -318,6 +326,7 @@ for mtu in $MTUS; do
 	targets_stop
 done
 
+mkdir -p "$OUT" || die "mkdir $OUT"
 python3 "$HERE/report.py" --meta "$WORK/meta.json" --runs "$WORK/runs.jsonl" \
     --json "$OUT/results.json" --md "$OUT/results.md" || die "report"
 echo "bench: wrote $OUT/results.md and $OUT/results.json"
