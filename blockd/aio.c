@@ -158,7 +158,7 @@ aio_flush_wait(struct engine_io *io)
 	TAILQ_INSERT_TAIL(&x->aio.waiting, io, link);
 }
 
-static void
+void
 aio_finish(struct engine *e, struct engine_io *io, size_t len)
 {
 	e->pending--;
@@ -286,6 +286,9 @@ engine_aio_submit(struct engine *e)
 
 	if (e->ring == NULL)
 		return 0;
+	/* gathered inline reads first: what they cannot do goes to the ring
+	 * with this submit */
+	engine_inline_flush(e);
 	do
 		rc = io_uring_submit(e->ring);
 	while (rc == -EINTR);

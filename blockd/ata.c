@@ -278,6 +278,98 @@ ata_io_inline(struct engine *e, struct engine_io *io, size_t *len)
 	return false;
 }
 
+/* A read that inline I/O did not do: through io_uring, else synchronously. */
+static size_t
+ata_read_queue(struct engine_req *r, struct aoe_ata *a, struct engine_io *io,
+    uint64_t lba, uint64_t off, size_t n)
+{
+	struct export	*x = r->x;
+	int		 rc;
+
+	if (io != NULL) {
+		if (aio_queue_rw(io->e, io) == 0)
+			return ENGINE_PENDING;
+		if (io->nfill > 0)
+			cache_fill_end(x->cache, io->slots, io->nfill, false);
+		io->nfill = 0;
+	}
+	if ((rc = ata_read_sync(x, r->frame + AOE_ATA_HDR_LEN, lba, a->scnt,
+	    off, n)) != 0) {
+		x->st.err_io++;
+		ata_log_io(x, "read", a->scnt, lba, off, -rc);
+		return ata_fail(r, a, ATA_ERR_UNC);
+	}
+	return ata_read_done(r, a, lba, n);
+}
+
+/*
+ * Gather an inline read (no cache fill) behind the ones before it when it
+ * continues them: the frames of one large request, or of sequential
+ * requests, then cost one preadv2 (engine_inline_flush()).  Any other read
+ * or write first does what is gathered, so requests still run in the order
+ * they arrived.
+ */
+static bool
+ata_io_gather(struct engine *e, struct engine_io *io)
+{
+	struct export	*x = io->r.x;
+
+	if (io->op != ENGINE_IO_READ || io->nfill > 0 || x->inline_rd ==
+	    EXPORT_INLINE_NONE || io->done != 0) {
+		engine_inline_flush(e);
+		return false;
+	}
+	if (e->gather.n > 0 && (e->gather.x != x || e->gather.end != io->off ||
+	    e->gather.n == ENGINE_INLINE_MAX))
+		engine_inline_flush(e);
+	if (e->gather.n == 0) {
+		e->gather.x = x;
+		e->gather.off = e->gather.end = io->off;
+	}
+	e->gather.io[e->gather.n] = io;
+	e->gather.iov[e->gather.n].iov_base = io->r.frame + AOE_ATA_HDR_LEN;
+	e->gather.iov[e->gather.n].iov_len = io->n;
+	e->gather.n++;
+	e->gather.end += io->n;
+	return true;
+}
+
+void
+engine_inline_flush(struct engine *e)
+{
+	struct export	*x = e->gather.x;
+	unsigned	 i, n = e->gather.n;
+	ssize_t		 got;
+	size_t		 left, take, len;
+
+	if (n == 0)
+		return;
+	e->gather.n = 0;	/* what follows may gather again */
+	do
+		got = preadv2(x->fd, e->gather.iov, (int)n, (off_t)e->gather.off,
+		    x->inline_rd == EXPORT_INLINE_NOWAIT ? RWF_NOWAIT : 0);
+	while (got == -1 && errno == EINTR);
+	/* no RWF_NOWAIT here (FUSE, ...): stop trying */
+	if (got == -1 && errno == EOPNOTSUPP)
+		x->inline_rd = EXPORT_INLINE_NONE;
+	left = got > 0 ? (size_t)got : 0;
+	for (i = 0; i < n; i++) {
+		struct engine_io *io = e->gather.io[i];
+
+		/* a short read (part not cached, the end of the file) leaves
+		 * the rest to the ring, as a short ring read would */
+		take = left < io->n ? left : io->n;
+		left -= take;
+		if (take > 0)
+			len = ata_io_done(e, io, (int)take);
+		else
+			len = ata_read_queue(&io->r, &io->a, io, io->lba,
+			    io->off, io->n);
+		if (len != ENGINE_PENDING)
+			aio_finish(e, io, len);
+	}
+}
+
 /*
  * A read whose range is checked: from the cache (a hit), else through
  * io_uring when io is set, else synchronously.  Returns the reply length or
@@ -289,7 +381,6 @@ ata_read_run(struct engine_req *r, struct aoe_ata *a, struct engine_io *io,
 {
 	struct export	*x = r->x;
 	uint8_t		*out = r->frame + AOE_ATA_HDR_LEN;
-	int		 rc;
 
 	/* A hit costs no system call: a copy from the cache to the reply. */
 	if (x->cache != NULL && a->scnt > 0) {
@@ -308,20 +399,12 @@ ata_read_run(struct engine_req *r, struct aoe_ata *a, struct engine_io *io,
 		if (x->cache != NULL)
 			io->nfill = cache_fill_begin(x->cache, lba, a->scnt,
 			    io->slots, io->iov, &io->fill_first);
+		if (ata_io_gather(io->e, io))
+			return ENGINE_PENDING;
 		if (ata_io_inline(io->e, io, &len))
 			return len;
-		if (aio_queue_rw(io->e, io) == 0)
-			return ENGINE_PENDING;
-		if (io->nfill > 0)
-			cache_fill_end(x->cache, io->slots, io->nfill, false);
-		io->nfill = 0;
 	}
-	if ((rc = ata_read_sync(x, out, lba, a->scnt, off, n)) != 0) {
-		x->st.err_io++;
-		ata_log_io(x, "read", a->scnt, lba, off, -rc);
-		return ata_fail(r, a, ATA_ERR_UNC);
-	}
-	return ata_read_done(r, a, lba, n);
+	return ata_read_queue(r, a, io, lba, off, n);
 }
 
 static size_t
@@ -391,6 +474,9 @@ ata_write(struct engine_req *r, struct aoe_ata *a)
 		size_t	 len;
 
 		ata_io_init(r, a, ENGINE_IO_WRITE, lba, off, n);
+		/* the reads gathered before this write arrived read the old
+		 * data: they are done first */
+		engine_inline_flush(r->io->e);
 		/* overlapping writes land in arrival order */
 		if (aio_arrive(r->io))
 			return ENGINE_PENDING;
@@ -499,6 +585,8 @@ ata_io_start(struct engine *e, struct engine_io *io)
 
 	if (io->op == ENGINE_IO_READ)
 		return ata_read_run(&io->r, &io->a, io, io->lba, io->off, io->n);
+	/* the reads gathered before this write arrived read the old data */
+	engine_inline_flush(e);
 	aio_write_started(io);
 	if (ata_io_inline(e, io, &len))
 		return len;

@@ -566,6 +566,9 @@ blockd_batch(struct blockd *b, struct blockd_nic *nic)
 	while (got < BLOCKD_BATCH && (rc = ring_cons_get(&nic->rx, &d)) == 1) {
 		/* d is our own copy: validate it once, then use only it */
 		if (!ring_desc_valid(&nic->rr, &d) || nic->owned[d.buf]) {
+			/* reads gathered so far land before the buffers
+			 * change hands */
+			engine_inline_flush(&b->eng);
 			blockd_nic_fault(b, nic, "invalid or duplicate rx descriptor");
 			return -1;
 		}
@@ -584,6 +587,7 @@ blockd_batch(struct blockd *b, struct blockd_nic *nic)
 		n++;
 	}
 	if (rc == -1) {
+		engine_inline_flush(&b->eng);
 		blockd_nic_fault(b, nic, "rx ring head out of range");
 		return -1;
 	}
@@ -601,7 +605,8 @@ blockd_batch(struct blockd *b, struct blockd_nic *nic)
 		blockd_commit(nic, r, n);
 		blockd_reply(b, nic, r, n);
 		blockd_record_latency(b, r, n, now_ns() - t0);
-	}
+	} else if (nic->tx_dirty)
+		blockd_publish(nic);	/* gathered reads, done by the submit */
 	return (int)got;
 }
 

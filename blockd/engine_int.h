@@ -67,6 +67,8 @@ void	aio_flush_wait(struct engine_io *io);
 /* ata.c: start the read or write of io, which was held back: the reply
  * length (a cache hit, a synchronous fallback) or ENGINE_PENDING */
 size_t	ata_io_start(struct engine *e, struct engine_io *io);
+/* aio.c: a request that was ENGINE_PENDING is done */
+void	aio_finish(struct engine *e, struct engine_io *io, size_t len);
 
 /* ATA error register: interface CRC error (with ABRT: a crc8x4 write whose
  * CRC does not match; the initiator retries) */
