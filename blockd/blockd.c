@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -636,15 +635,15 @@ blockd_serve(struct blockd *b, struct blockd_nic *nic)
 static void
 blockd_busy_poll(struct blockd *b)
 {
-	uint64_t	 start, last, now;
+	struct busy_poll bp;
 	unsigned	 i;
 	bool		 work;
 
-	start = last = now_ns();
 	for (i = 0; i < b->nnics; i++)
 		if (b->nics[i].attached)
 			ring_cons_awake(&b->nics[i].rx);
-	for (;;) {
+	busy_poll_begin(&bp, b->poll_ns, BLOCKD_POLL_MAX_NS);
+	do {
 		work = false;
 		for (i = 0; i < b->nnics; i++) {
 			struct blockd_nic *nic = &b->nics[i];
@@ -659,17 +658,8 @@ blockd_busy_poll(struct blockd *b)
 			blockd_publish_all(b);
 			work = true;
 		}
-		now = now_ns();
-		if (work)
-			last = now;
-		else if (now - last >= b->poll_ns)
-			break;
-		if (now - start >= BLOCKD_POLL_MAX_NS)
-			break;
-		if (!work)
-			sched_yield();
-	}
-	b->busy_ns += now - start;
+	} while (busy_poll_next(&bp, work));
+	b->busy_ns += bp.now - bp.start;
 	for (i = 0; i < b->nnics; i++)
 		if (b->nics[i].attached)
 			blockd_serve(b, &b->nics[i]);

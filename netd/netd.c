@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -616,14 +615,14 @@ netd_service(struct netd *n)
 static void
 netd_busy_poll(struct netd *n)
 {
-	uint64_t	 start, last, now;
+	struct busy_poll bp;
 	bool		 work;
 
 	if (n->poll_ns == 0 || n->state != NETD_RUNNING)
 		return;
 	ring_cons_awake(&n->tx);
-	start = last = now_ns();
-	for (;;) {
+	busy_poll_begin(&bp, n->poll_ns, NETD_POLL_MAX_NS);
+	do {
 		work = false;
 		if (ring_cons_pending(&n->tx)) {
 			netd_drain_tx(n);
@@ -632,17 +631,8 @@ netd_busy_poll(struct netd *n)
 		}
 		if (n->nfree > 0 && n->old_sock < 0 && netd_receive(n) > 0)
 			work = true;
-		now = now_ns();
-		if (work)
-			last = now;
-		else if (now - last >= n->poll_ns)
-			break;
-		if (now - start >= NETD_POLL_MAX_NS || n->state != NETD_RUNNING)
-			break;
-		if (!work)
-			sched_yield();
-	}
-	n->st.busy_ns += now - start;
+	} while (busy_poll_next(&bp, work) && n->state == NETD_RUNNING);
+	n->st.busy_ns += bp.now - bp.start;
 	/* the socket is watched again and need_wakeup set by the caller's
 	 * netd_service() */
 }

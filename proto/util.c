@@ -3,6 +3,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,4 +108,27 @@ now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+
+void
+busy_poll_begin(struct busy_poll *bp, uint64_t window, uint64_t max)
+{
+	bp->start = bp->last = bp->now = now_ns();
+	bp->window = window;
+	bp->max = max;
+}
+
+bool
+busy_poll_next(struct busy_poll *bp, bool work)
+{
+	bp->now = now_ns();
+	if (work)
+		bp->last = bp->now;
+	else if (bp->now - bp->last >= bp->window)
+		return false;
+	if (bp->now - bp->start >= bp->max)
+		return false;
+	if (!work)
+		sched_yield();
+	return true;
 }

@@ -25,4 +25,17 @@ int	parse_ids(const char *s, uid_t *uid, gid_t *gid);
 /* Monotonic clock in nanoseconds. */
 uint64_t now_ns(void);
 
+/*
+ * The clock of a busy-poll (netd's and blockd's -P): look for work until
+ * `window` ns passed since the last look that found some, or `max` ns in
+ * all.  busy_poll_next() is called after each look: false when it is time
+ * to stop; when the look found nothing it first yields the CPU to whatever
+ * else is runnable there.
+ */
+struct busy_poll {
+	uint64_t	 start, last, now, window, max;
+};
+void	busy_poll_begin(struct busy_poll *bp, uint64_t window, uint64_t max);
+bool	busy_poll_next(struct busy_poll *bp, bool work);
+
 #endif

@@ -71,6 +71,34 @@ test_parse_ids(void **state)
 	assert_int_equal(parse_ids("995:x", &u, &g), -1);
 }
 
+/* the busy-poll clock: stops a window after the last work, and after max
+ * in all however much work there is */
+static void
+test_busy_poll(void **state)
+{
+	struct busy_poll	 bp;
+	unsigned		 looks = 0;
+	uint64_t		 t;
+
+	(void)state;
+	busy_poll_begin(&bp, 2000000, 1000000000);	/* 2 ms window */
+	while (busy_poll_next(&bp, false))
+		looks++;
+	assert_true(bp.now - bp.last >= 2000000);
+	assert_true(looks > 0);
+	/* work keeps it going until max */
+	busy_poll_begin(&bp, 1000000000, 3000000);	/* 3 ms in all */
+	while (busy_poll_next(&bp, true))
+		;
+	assert_true(bp.now - bp.start >= 3000000);
+	assert_int_equal(bp.last, bp.now);
+	/* a window of 0: one look, no more */
+	busy_poll_begin(&bp, 0, 1000000000);
+	t = bp.start;
+	assert_false(busy_poll_next(&bp, false));
+	assert_true(bp.now >= t);
+}
+
 int
 main(void)
 {
@@ -78,6 +106,7 @@ main(void)
 		cmocka_unit_test(test_mac_parse),
 		cmocka_unit_test(test_parse_u64),
 		cmocka_unit_test(test_parse_ids),
+		cmocka_unit_test(test_busy_poll),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
