@@ -659,7 +659,6 @@ blockd_busy_poll(struct blockd *b)
 			work = true;
 		}
 	} while (busy_poll_next(&bp, work));
-	b->busy_ns += bp.now - bp.start;
 	for (i = 0; i < b->nnics; i++)
 		if (b->nics[i].attached)
 			blockd_serve(b, &b->nics[i]);
@@ -674,10 +673,12 @@ blockd_on_bell(evutil_socket_t fd, short ev, void *arg)
 	if (doorbell_drain(nic->rx_bell) == -1)
 		fatal("rx doorbell of NIC %u", nic->index);
 	ring_cons_awake(&nic->rx);
-	blockd_serve(nic->b, nic);
-	nic->b->busy_ns += now_ns() - t0;
+	/* polling serves this NIC's ring with the others' */
 	if (nic->b->poll_ns > 0)
 		blockd_busy_poll(nic->b);
+	else
+		blockd_serve(nic->b, nic);
+	nic->b->busy_ns += now_ns() - t0;
 }
 
 void

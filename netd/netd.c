@@ -632,7 +632,6 @@ netd_busy_poll(struct netd *n)
 		if (n->nfree > 0 && n->old_sock < 0 && netd_receive(n) > 0)
 			work = true;
 	} while (busy_poll_next(&bp, work) && n->state == NETD_RUNNING);
-	n->st.busy_ns += bp.now - bp.start;
 	/* the socket is watched again and need_wakeup set by the caller's
 	 * netd_service() */
 }
@@ -646,12 +645,10 @@ netd_on_sock(evutil_socket_t fd, short ev, void *arg)
 	uint64_t	 t0 = now_ns();
 
 	netd_receive(n);
+	/* polling drains tx itself; netd_service() then prepares the sleep */
+	netd_busy_poll(n);
 	netd_service(n);
 	n->st.busy_ns += now_ns() - t0;
-	if (n->poll_ns > 0) {
-		netd_busy_poll(n);
-		netd_service(n);
-	}
 }
 
 static void
@@ -669,12 +666,9 @@ netd_on_tx_bell(evutil_socket_t fd, short ev, void *arg)
 	if (doorbell_drain(n->tx_bell) == -1)
 		fatal("tx doorbell");
 	ring_cons_awake(&n->tx);
+	netd_busy_poll(n);
 	netd_service(n);
 	n->st.busy_ns += now_ns() - t0;
-	if (n->poll_ns > 0) {
-		netd_busy_poll(n);
-		netd_service(n);
-	}
 }
 
 static void
