@@ -26,6 +26,7 @@
 #include "log.h"
 #include "msg.h"
 #include "netd.h"
+#include "pktring.h"
 #include "sandbox.h"
 #include "stats.h"
 #include "util.h"
@@ -144,6 +145,15 @@ netd_reset_ring(struct netd *n)
 	}
 	n->nfree = n->rr.nbufs;
 	n->nsend = 0;
+}
+
+/* The packet ring the supervisor set up on our socket (pktring.h); without
+ * one (the kernel refused it: memory) frames come by recvmmsg. */
+static void
+netd_map_pktring(struct netd *n)
+{
+	if (pktring_map(&n->pkt, n->sock, n->rr.nbufs, n->rr.buf_size) == -1)
+		log_warn("%s: no packet ring; receiving with recvmmsg", n->ifname);
 }
 
 /* netd's allowlist: its packet socket, its doorbells and channel, memory. */
@@ -324,10 +334,67 @@ netd_seen_on_old_socket(const struct netd *n, const uint8_t *frame, size_t len,
 	    (uint16_t)frame[16] << 8 | frame[17], frame[18]);
 }
 
-/* One recvmmsg batch into free buffers from the socket being read (the old
- * one while it drains); returns frames received, 0 on EAGAIN (*empty). */
+/*
+ * A frame just received (into buffer idx when it came by recvmmsg; still in
+ * the packet ring when idx is NETD_NO_BUF): counted, dropped if it is a
+ * copy already handled from the old socket, truncated or malformed, else
+ * handed to blockd.  Returns the buffer if it was not used.
+ */
+#define NETD_NO_BUF	UINT32_MAX
+
+static void
+netd_take_frame(struct netd *n, const uint8_t *frame, size_t len, bool truncated,
+    uint64_t stamp, bool from_new, uint32_t idx)
+{
+	enum netd_drop	 why = NETD_DROP_SHORT;
+
+	n->st.frames_in++;
+	n->st.bytes_in += len;
+	if (from_new && netd_seen_on_old_socket(n, frame, len, stamp)) {
+		n->dups++;
+		goto unused;
+	}
+	n->last_rx_ns = stamp;
+	if (truncated || netd_check_frame(n, frame, len, &why) == -1) {
+		n->st.drops[why]++;
+		goto unused;
+	}
+	if (idx == NETD_NO_BUF) {
+		idx = n->free[--n->nfree];
+		memcpy(ring_frame(&n->rr, idx), frame, len);
+	}
+	netd_fan_out(n, idx, len);
+	return;
+unused:
+	if (idx != NETD_NO_BUF)
+		n->free[n->nfree++] = idx;
+}
+
+/* Up to a batch of frames from a socket's packet ring, one free buffer
+ * each; returns frames taken, 0 when the ring is empty (*empty). */
 static int
-netd_receive_batch(struct netd *n, bool *empty)
+netd_receive_ring(struct netd *n, struct pktring *pr, bool from_new, bool *empty)
+{
+	struct tpacket2_hdr	*h;
+	unsigned		 want, got = 0;
+
+	want = n->nfree < NETD_BATCH ? n->nfree : NETD_BATCH;
+	while (got < want && (h = pktring_peek(pr)) != NULL) {
+		netd_take_frame(n, pktring_frame(h), pktring_len(pr, h),
+		    pktring_truncated(h) || pktring_len(pr, h) > ring_frame_cap(&n->rr),
+		    pktring_stamp(h), from_new, NETD_NO_BUF);
+		pktring_release(pr, h);
+		got++;
+	}
+	*empty = got < want;
+	return got;
+}
+
+/* One recvmmsg batch into free buffers from a socket: the way in when it
+ * has no packet ring, and what collects its errors (ENETDOWN) when it has
+ * one.  Returns frames received, 0 on EAGAIN (*empty). */
+static int
+netd_receive_queue(struct netd *n, int fd, bool *empty)
 {
 	static union {
 		char		 buf[CMSG_SPACE(sizeof(struct timespec))];
@@ -337,9 +404,7 @@ netd_receive_batch(struct netd *n, bool *empty)
 	struct iovec	 iov[NETD_BATCH];
 	uint32_t	 idx[NETD_BATCH];
 	unsigned	 want, i;
-	enum netd_drop	 why;
-	uint64_t	 stamp;
-	int		 got, fd = n->old_sock >= 0 ? n->old_sock : n->sock;
+	int		 got;
 
 	*empty = false;
 	want = n->nfree < NETD_BATCH ? n->nfree : NETD_BATCH;
@@ -366,30 +431,23 @@ netd_receive_batch(struct netd *n, bool *empty)
 		return 0;
 	}
 	n->nfree -= got;
-	for (i = 0; i < (unsigned)got; i++) {
-		size_t	 len = msgs[i].msg_len;
-		uint8_t	*frame = ring_frame(&n->rr, idx[i]);
-
-		n->st.frames_in++;
-		n->st.bytes_in += len;
-		stamp = netd_rx_stamp(&msgs[i].msg_hdr);
-		if (fd == n->sock && netd_seen_on_old_socket(n, frame, len, stamp)) {
-			n->dups++;
-			n->free[n->nfree++] = idx[i];
-			continue;
-		}
-		n->last_rx_ns = stamp;
-		if ((msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ||
-		    netd_check_frame(n, frame, len, &why) == -1) {
-			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
-				why = NETD_DROP_SHORT;
-			n->st.drops[why]++;
-			n->free[n->nfree++] = idx[i];
-			continue;
-		}
-		netd_fan_out(n, idx[i], len);
-	}
+	for (i = 0; i < (unsigned)got; i++)
+		netd_take_frame(n, ring_frame(&n->rr, idx[i]), msgs[i].msg_len,
+		    msgs[i].msg_hdr.msg_flags & MSG_TRUNC,
+		    netd_rx_stamp(&msgs[i].msg_hdr), fd == n->sock, idx[i]);
 	return got;
+}
+
+/* One batch from the socket being read (the old one while it drains). */
+static int
+netd_receive_batch(struct netd *n, bool *empty)
+{
+	bool		 old = n->old_sock >= 0;
+	struct pktring	*pr = old ? &n->old_pkt : &n->pkt;
+
+	if (pr->map != NULL)
+		return netd_receive_ring(n, pr, !old, empty);
+	return netd_receive_queue(n, old ? n->old_sock : n->sock, empty);
 }
 
 /* The socket libevent watches for reading: the old one while it drains. */
@@ -416,6 +474,7 @@ static void
 netd_close_old_socket(struct netd *n)
 {
 	close(n->old_sock);
+	pktring_unmap(&n->old_pkt);
 	n->old_sock = -1;
 	n->dup_cutoff_ns = n->last_rx_ns;
 	netd_watch_socket(n);
@@ -638,13 +697,27 @@ netd_busy_poll(struct netd *n)
 
 /* --- events --------------------------------------------------------- */
 
+/* Woken with nothing in the packet ring: what woke us is in the socket's
+ * own queue, an error (ENETDOWN) most likely; read it, or epoll would say
+ * the same again at once. */
+static void
+netd_receive_leftovers(struct netd *n)
+{
+	bool	 old = n->old_sock >= 0, empty;
+
+	if ((old ? n->old_pkt.map : n->pkt.map) != NULL && n->nfree > 0 &&
+	    n->state == NETD_RUNNING)
+		netd_receive_queue(n, old ? n->old_sock : n->sock, &empty);
+}
+
 static void
 netd_on_sock(evutil_socket_t fd, short ev, void *arg)
 {
 	struct netd	*n = arg;
 	uint64_t	 t0 = now_ns();
 
-	netd_receive(n);
+	if (netd_receive(n) == 0)
+		netd_receive_leftovers(n);
 	/* polling drains tx itself; netd_service() then prepares the sleep */
 	netd_busy_poll(n);
 	netd_service(n);
@@ -695,14 +768,18 @@ netd_switch_socket(struct netd *n, struct msg_in *m)
 	if (msg_get_str(m, "exports", list, sizeof(list)) == -1 || msg_end(m) == -1 ||
 	    (fd = msg_take_fd(m, 0)) == -1)
 		fatalx("supervisor sent a malformed %s", m->type);
-	if (n->old_sock >= 0)
+	if (n->old_sock >= 0) {
 		close(n->old_sock);
+		pktring_unmap(&n->old_pkt);
+	}
 	memcpy(n->old_exports, n->exports, sizeof(n->exports));
 	n->nold = n->nexports;
 	n->nexports = 0;
 	netd_parse_exports(n, list);
 	n->old_sock = n->sock;
+	n->old_pkt = n->pkt;
 	n->sock = fd;
+	netd_map_pktring(n);
 	n->dup_cutoff_ns = 0;
 	netd_watch_socket(n);
 	log_info("new packet socket: %u export%s", n->nexports, n->nexports == 1 ? "" : "s");
@@ -896,6 +973,7 @@ netd_main(int argc, char *argv[])
 	n->tx_bell = NETD_FD_TX_BELL;
 	netd_parse_exports(n, exports);
 	netd_map_ring(n, nbufs, bufsize);
+	netd_map_pktring(n);
 	netd_read_link(n);
 	netd_events(n);
 

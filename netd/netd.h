@@ -12,6 +12,7 @@
 
 #include <event2/event.h>
 
+#include "pktring.h"
 #include "ring.h"
 
 #define NETD_MAX_EXPORTS	256
@@ -64,6 +65,7 @@ struct netd {
 	unsigned		 nic;
 	pid_t			 parent;
 	int			 sock, chan, rx_bell, tx_bell;
+	struct pktring		 pkt;		/* sock's receive ring, if mapped */
 	int			 ifindex;	/* the NIC our socket is bound to */
 	uint32_t		 mtu;
 	uint8_t			 mac[6];
@@ -102,6 +104,7 @@ struct netd {
 	 * set admitted was already handled, and is dropped.
 	 */
 	int			 old_sock;	/* being drained; -1: none */
+	struct pktring		 old_pkt;	/* its receive ring */
 	struct netd_export	 old_exports[NETD_MAX_EXPORTS];
 	unsigned		 nold;
 	uint64_t		 last_rx_ns;	/* stamp of the last frame read */

@@ -26,6 +26,7 @@
 #include "aoe.h"
 #include "config.h"
 #include "log.h"
+#include "pktring.h"
 #include "ring.h"
 #include "sandbox.h"
 #include "supervisor.h"
@@ -190,6 +191,10 @@ sup_open_packet_socket(struct sup *s, unsigned i, char *err, size_t errlen)
 	/* receive stamps: when a reload hands netd a new socket, a frame that
 	 * both sockets got carries the same stamp on each (netd.h) */
 	(void)sup_setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1);
+	/* frames straight into memory netd maps (pktring.h); before bind, so
+	 * none waits in the ordinary queue.  Without it netd uses recvmmsg. */
+	if (pktring_setup(fd, nic->nbufs, nic->buf_size) == -1)
+		log_warn("%s: no packet ring; netd receives with recvmmsg", nic->name);
 	/* room for every buffer of the ring, so the advertised Buffer Count holds */
 	bufbytes = nic->nbufs * (nic->mtu + 14 + 512);
 	if (sup_setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, bufbytes) == -1 ||

@@ -1,0 +1,65 @@
+/*
+ * The receive ring of a NIC's packet socket (PACKET_RX_RING, TPACKET_V2).
+ *
+ * The kernel copies each frame the socket's filter admits straight into a
+ * slot of memory shared with netd, in the sender's soft-interrupt, and netd
+ * takes frames out of it without a system call: no recvmmsg per batch, no
+ * socket buffer to free per frame, no control message for the receive stamp
+ * (the slot header carries it).  The supervisor sets the ring up on the
+ * socket before binding it (so no frame ever waits in the ordinary receive
+ * queue); netd maps it.  Both derive the same geometry from the NIC's
+ * shared-memory ring (nbufs buffers of buf_size bytes): a slot holds any
+ * frame a buffer can hold, and there are at least nbufs slots, so the kernel
+ * keeps as many frames for netd as the socket buffer did before.
+ *
+ * TPACKET_V2, not V3: V3 hands frames over a block at a time, when the block
+ * is full or its timer (a millisecond or more) expires; V2 hands over every
+ * frame at once, which is what a QD1 request needs.
+ */
+#ifndef AOEDE_PROTO_PKTRING_H
+#define AOEDE_PROTO_PKTRING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/if_packet.h>
+
+#define PKTRING_HEADROOM	128	/* slot header, sockaddr_ll, alignment:
+					 * the frame starts at tp_mac (66) */
+#define PKTRING_BLOCK_MIN	65536	/* bytes per block, at least */
+
+struct pktring {
+	uint8_t		*map;		/* NULL: no ring (recvmmsg instead) */
+	size_t		 len;
+	uint32_t	 block_size, frame_size, frames_per_block, frame_nr;
+	uint32_t	 head;		/* next slot to look at */
+};
+
+/* The ring geometry for a NIC whose buffers are nbufs x buf_size. */
+void	pktring_geometry(uint32_t nbufs, uint32_t buf_size, struct tpacket_req *req);
+
+/* Supervisor: TPACKET_V2 and the receive ring on an unbound packet socket;
+ * 0, or -1 with errno. */
+int	pktring_setup(int fd, uint32_t nbufs, uint32_t buf_size);
+
+/* netd: map the ring pktring_setup() made on fd; 0, or -1 with errno
+ * (EINVAL: the socket has no ring).  r is left unmapped on failure. */
+int	pktring_map(struct pktring *r, int fd, uint32_t nbufs, uint32_t buf_size);
+void	pktring_unmap(struct pktring *r);
+
+/* The next frame the kernel filled, or NULL when there is none yet. */
+struct tpacket2_hdr *pktring_peek(struct pktring *r);
+
+/* Hand the slot pktring_peek() returned back to the kernel; next slot. */
+void	pktring_release(struct pktring *r, struct tpacket2_hdr *h);
+
+/* A filled slot's frame, its length (0 if the slot header points outside
+ * the slot), whether the kernel cut it short (a frame bigger than a slot)
+ * and its receive stamp in ns. */
+const uint8_t	*pktring_frame(const struct tpacket2_hdr *h);
+size_t		 pktring_len(const struct pktring *r, const struct tpacket2_hdr *h);
+bool		 pktring_truncated(const struct tpacket2_hdr *h);
+uint64_t	 pktring_stamp(const struct tpacket2_hdr *h);
+
+#endif
