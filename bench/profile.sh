@@ -12,7 +12,8 @@
 # under perf record -a -g (BENCH_PERF=0 skips it).  Output in
 # bench/profile/TARGET-MTU-ARGS.txt and printed.
 # Knobs: BENCH_SECONDS (default 3), BENCH_PIN ("INITIATOR TARGET" CPUs,
-# default "1 1" at -q 1, none otherwise), AOEDE_BUILD.
+# default "1 1" at -q 1, none otherwise), AOEDE_BUILD, BENCH_PERF_KEEP (a
+# path to keep perf.data at, for perf report -g).
 set -u
 
 [ $# -ge 3 ] || { echo "usage: $0 TARGET MTU AOEBENCH-ARGS..." >&2; exit 2; }
@@ -139,10 +140,16 @@ if [ "${BENCH_PERF:-1}" = 1 ] && command -v perf >/dev/null 2>&1; then
 	wait $PP
 	{
 		echo
-		echo "## perf (cpu-clock, all CPUs, during the run): top symbols per command"
+		echo "## perf (cpu-clock, all CPUs, during the run): share of each command"
+		perf report -i "$WORK/perf.data" --no-children --sort comm --stdio \
+		    -g none 2>/dev/null | grep -E '^ +[0-9]' | head -n 12
+		echo
+		echo "## perf: top symbols per command"
 		perf report -i "$WORK/perf.data" --no-children --sort comm,sym --stdio \
 		    --comms aoede,aoede-netd,aoede-blockd,vblade,aoe-reflector,aoebench \
 		    -g none 2>/dev/null | grep -E '^ +[0-9]' | head -n 40
 	} >>"$OUTF"
+	# BENCH_PERF_KEEP=FILE keeps the recording for perf report -g
+	[ -n "${BENCH_PERF_KEEP:-}" ] && cp "$WORK/perf.data" "$BENCH_PERF_KEEP"
 fi
 cat "$OUTF"
