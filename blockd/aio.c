@@ -171,9 +171,11 @@ aio_finish(struct engine *e, struct engine_io *io, size_t len)
  * pass is enough: a request only ever waits for earlier arrivals, which the
  * pass has already looked at.  ata_io_start() does not touch the queue (a
  * synchronous fallback completes through ata_io_done(), which does not
- * release), and e->done must not call back into the engine.
+ * release; the inline flush it runs first releases only after gathered
+ * writes, and writes gather only while a batch arrives, never while
+ * completions are handled), and e->done must not call back into the engine.
  */
-static void
+void
 aio_release(struct engine *e, struct export *x)
 {
 	struct engine_io	*io, *next;
@@ -286,8 +288,8 @@ engine_aio_submit(struct engine *e)
 
 	if (e->ring == NULL)
 		return 0;
-	/* gathered inline reads first: what they cannot do goes to the ring
-	 * with this submit */
+	/* gathered inline reads and writes first: what they cannot do goes
+	 * to the ring with this submit */
 	engine_inline_flush(e);
 	do
 		rc = io_uring_submit(e->ring);
@@ -407,6 +409,9 @@ engine_aio_commit(struct engine *e)
 
 	if (e->ring == NULL)
 		return;
+	/* gathered "sync" writes join this commit, and a FLUSH behind
+	 * gathered writes is not left waiting for a later one */
+	engine_inline_flush(e);
 	for (i = 0; i < e->nexports; i++) {
 		x = &e->exports[i];
 		if (!aio_commit_due(x, &min_seq))

@@ -302,28 +302,55 @@ ata_read_queue(struct engine_req *r, struct aoe_ata *a, struct engine_io *io,
 	return ata_read_done(r, a, lba, n);
 }
 
+/* A write that inline I/O did not do: through io_uring, else now, and
+ * completed as the ring would complete it. */
+static size_t
+ata_write_queue(struct engine *e, struct engine_io *io)
+{
+	int	 rc;
+
+	if (aio_queue_rw(e, io) == 0)
+		return ENGINE_PENDING;
+	/* no submission slot: write now (a caller's group commit may be
+	 * gone already: the export's fsync covers it) */
+	rc = full_pwrite(io->r.x->fd, io->r.frame + AOE_ATA_HDR_LEN, io->n, io->off);
+	return ata_io_done(e, io, rc == 0 ? (int)io->n : rc);
+}
+
+/* io carries on from what is gathered: same export, same direction, the
+ * next bytes, and there is room. */
+static bool
+ata_gather_continues(const struct engine *e, const struct engine_io *io)
+{
+	return e->gather.n > 0 && e->gather.n < ENGINE_INLINE_MAX &&
+	    e->gather.x == io->r.x && e->gather.op == io->op &&
+	    e->gather.end == io->off;
+}
+
 /*
- * Gather an inline read (no cache fill) behind the ones before it when it
- * continues them: the frames of one large request, or of sequential
- * requests, then cost one preadv2 (engine_inline_flush()).  Any other read
- * or write first does what is gathered, so requests still run in the order
- * they arrived.
+ * Gather an inline read (no cache fill) or write behind the ones before it
+ * when it continues them: the frames of one large request, or of
+ * sequential requests, then cost one preadv2 or pwritev2
+ * (engine_inline_flush()).  Anything else first does what is gathered, so
+ * requests still run in the order they arrived.  A gathered write is in
+ * its export's in-flight list already (aio_write_started()): a read or
+ * write that overlaps it waits for it as for a write in the ring.
  */
 static bool
 ata_io_gather(struct engine *e, struct engine_io *io)
 {
 	struct export	*x = io->r.x;
+	uint8_t		 mode = io->op == ENGINE_IO_READ ? x->inline_rd : x->inline_wr;
 
-	if (io->op != ENGINE_IO_READ || io->nfill > 0 || x->inline_rd ==
-	    EXPORT_INLINE_NONE || io->done != 0) {
+	if (io->nfill > 0 || mode == EXPORT_INLINE_NONE || io->done != 0) {
 		engine_inline_flush(e);
 		return false;
 	}
-	if (e->gather.n > 0 && (e->gather.x != x || e->gather.end != io->off ||
-	    e->gather.n == ENGINE_INLINE_MAX))
+	if (e->gather.n > 0 && !ata_gather_continues(e, io))
 		engine_inline_flush(e);
 	if (e->gather.n == 0) {
 		e->gather.x = x;
+		e->gather.op = io->op;
 		e->gather.off = e->gather.end = io->off;
 	}
 	e->gather.io[e->gather.n] = io;
@@ -334,39 +361,72 @@ ata_io_gather(struct engine *e, struct engine_io *io)
 	return true;
 }
 
+/* One preadv2 or pwritev2 for everything gathered; bytes or -1. */
+static ssize_t
+ata_gather_transfer(struct engine *e)
+{
+	struct export	*x = e->gather.x;
+	bool		 rd = e->gather.op == ENGINE_IO_READ;
+	uint8_t		 mode = rd ? x->inline_rd : x->inline_wr;
+	int		 flags = mode == EXPORT_INLINE_NOWAIT ? RWF_NOWAIT : 0;
+	ssize_t		 got;
+
+	do
+		got = rd ?
+		    preadv2(x->fd, e->gather.iov, (int)e->gather.n, (off_t)e->gather.off, flags) :
+		    pwritev2(x->fd, e->gather.iov, (int)e->gather.n, (off_t)e->gather.off, flags);
+	while (got == -1 && errno == EINTR);
+	/* no RWF_NOWAIT here (FUSE, ext4 buffered writes, ...): stop trying */
+	if (got == -1 && errno == EOPNOTSUPP) {
+		if (rd)
+			x->inline_rd = EXPORT_INLINE_NONE;
+		else
+			x->inline_wr = EXPORT_INLINE_NONE;
+	}
+	return got;
+}
+
 void
 engine_inline_flush(struct engine *e)
 {
-	struct export	*x = e->gather.x;
-	unsigned	 i, n = e->gather.n;
-	ssize_t		 got;
-	size_t		 left, take, len;
+	struct engine_io	*ios[ENGINE_INLINE_MAX];
+	struct export		*x;
+	unsigned		 i, n;
+	ssize_t			 got;
+	size_t			 left, take, len;
+	bool			 wrote;
 
-	if (n == 0)
-		return;
-	e->gather.n = 0;	/* what follows may gather again */
-	do
-		got = preadv2(x->fd, e->gather.iov, (int)n, (off_t)e->gather.off,
-		    x->inline_rd == EXPORT_INLINE_NOWAIT ? RWF_NOWAIT : 0);
-	while (got == -1 && errno == EINTR);
-	/* no RWF_NOWAIT here (FUSE, ...): stop trying */
-	if (got == -1 && errno == EOPNOTSUPP)
-		x->inline_rd = EXPORT_INLINE_NONE;
-	left = got > 0 ? (size_t)got : 0;
-	for (i = 0; i < n; i++) {
-		struct engine_io *io = e->gather.io[i];
+	/* finishing a gathered write may start requests that waited for it,
+	 * and a read among them gathers anew: hence the copy, and the loop */
+	while ((n = e->gather.n) > 0) {
+		x = e->gather.x;
+		wrote = e->gather.op == ENGINE_IO_WRITE;
+		got = ata_gather_transfer(e);
+		memcpy(ios, e->gather.io, n * sizeof(*ios));
+		e->gather.n = 0;	/* what follows may gather again */
+		left = got > 0 ? (size_t)got : 0;
+		for (i = 0; i < n; i++) {
+			struct engine_io *io = ios[i];
 
-		/* a short read (part not cached, the end of the file) leaves
-		 * the rest to the ring, as a short ring read would */
-		take = left < io->n ? left : io->n;
-		left -= take;
-		if (take > 0)
-			len = ata_io_done(e, io, (int)take);
-		else
-			len = ata_read_queue(&io->r, &io->a, io, io->lba,
-			    io->off, io->n);
-		if (len != ENGINE_PENDING)
-			aio_finish(e, io, len);
+			/* a short transfer (part not cached, the end of the
+			 * file, a full disk) leaves the rest to the ring, as
+			 * a short ring transfer would; the ring then reports
+			 * the error itself */
+			take = left < io->n ? left : io->n;
+			left -= take;
+			if (take > 0)
+				len = ata_io_done(e, io, (int)take);
+			else if (io->op == ENGINE_IO_READ)
+				len = ata_read_queue(&io->r, &io->a, io, io->lba,
+				    io->off, io->n);
+			else
+				len = ata_write_queue(e, io);
+			if (len != ENGINE_PENDING)
+				aio_finish(e, io, len);
+		}
+		/* what overlapped those writes waited for them */
+		if (wrote && !TAILQ_EMPTY(&x->aio.blocked))
+			aio_release(e, x);
 	}
 }
 
@@ -474,13 +534,16 @@ ata_write(struct engine_req *r, struct aoe_ata *a)
 		size_t	 len;
 
 		ata_io_init(r, a, ENGINE_IO_WRITE, lba, off, n);
-		/* the reads gathered before this write arrived read the old
-		 * data: they are done first */
-		engine_inline_flush(r->io->e);
+		/* what is gathered and this write does not continue is done
+		 * first: reads of these sectors read the old data */
+		if (!ata_gather_continues(r->io->e, r->io))
+			engine_inline_flush(r->io->e);
 		/* overlapping writes land in arrival order */
 		if (aio_arrive(r->io))
 			return ENGINE_PENDING;
 		aio_write_started(r->io);
+		if (ata_io_gather(r->io->e, r->io))
+			return ENGINE_PENDING;
 		if (ata_io_inline(r->io->e, r->io, &len))
 			return len;
 		if (aio_queue_rw(r->io->e, r->io) == 0)
@@ -579,24 +642,16 @@ ata_io_done(struct engine *e, struct engine_io *io, int res)
 size_t
 ata_io_start(struct engine *e, struct engine_io *io)
 {
-	struct export	*x = io->r.x;
 	size_t		 len;
-	int		 rc;
 
 	if (io->op == ENGINE_IO_READ)
 		return ata_read_run(&io->r, &io->a, io, io->lba, io->off, io->n);
-	/* the reads gathered before this write arrived read the old data */
+	/* what was gathered before this write arrived is done first */
 	engine_inline_flush(e);
 	aio_write_started(io);
 	if (ata_io_inline(e, io, &len))
 		return len;
-	if (aio_queue_rw(e, io) == 0)
-		return ENGINE_PENDING;
-	/* no submission slot: write now, and complete it as the ring would
-	 * (the caller's group commit is long gone: the export's fsync) */
-	rc = full_pwrite(x->fd, io->r.frame + AOE_ATA_HDR_LEN, io->n,
-	    io->off);
-	return ata_io_done(e, io, rc == 0 ? (int)io->n : rc);
+	return ata_write_queue(e, io);
 }
 
 /* The fsync covering io (a sync-mode write, or a FLUSH) finished. */

@@ -27,7 +27,7 @@
 
 /* how an export's reads and writes may be done inline, at once, rather than
  * through io_uring (engine_inline_setup()) */
-#define ENGINE_INLINE_MAX	64	/* reads gathered into one preadv2 */
+#define ENGINE_INLINE_MAX	64	/* frames gathered into one preadv2/pwritev2 */
 #define EXPORT_INLINE_NONE	0	/* always the ring */
 #define EXPORT_INLINE_NOWAIT	1	/* RWF_NOWAIT first: a page-cache hit */
 #define EXPORT_INLINE_MEMORY	2	/* tmpfs: memory, never a device */
@@ -264,10 +264,12 @@ struct engine {
 	 * nothing) from its buffer */
 	void		(*done)(void *arg, struct engine_io *io, size_t len);
 	void		*done_arg;
-	/* inline reads of consecutive byte ranges of one export, gathered
-	 * to be done with one preadv2 (ata.c, engine_inline_flush()) */
+	/* inline reads, or inline writes, of consecutive byte ranges of one
+	 * export, gathered to be done with one preadv2 or pwritev2 (ata.c,
+	 * engine_inline_flush()) */
 	struct {
 		struct export	*x;
+		uint8_t		 op;		/* ENGINE_IO_READ or _WRITE */
 		uint64_t	 off, end;	/* the file range they cover */
 		unsigned	 n;
 		struct engine_io *io[ENGINE_INLINE_MAX];
@@ -325,11 +327,12 @@ void	engine_aio_export_init(struct export *x, int fixed);
  * the ring.
  */
 void	engine_inline_setup(struct export *x);
-/* Do the inline reads gathered since the last call (consecutive ranges of
- * one export: one preadv2 for all of them) and finish each through e->done;
- * what they could not read goes to the ring (or is read synchronously).
- * engine_aio_submit() calls it first, so whoever runs engine_handle_io()
- * does not need to. */
+/* Do the inline reads or writes gathered since the last call (consecutive
+ * ranges of one export: one preadv2 or pwritev2 for all of them) and finish
+ * each through e->done (a "sync" write joins the group commit); what they
+ * could not transfer goes to the ring (or is done synchronously).
+ * engine_aio_commit() and engine_aio_submit() call it first, so whoever
+ * runs engine_handle_io() does not need to. */
 void	engine_inline_flush(struct engine *e);
 
 /* Submit what is queued (inline reads gathered first); 0 or -errno. */

@@ -69,6 +69,9 @@ void	aio_flush_wait(struct engine_io *io);
 size_t	ata_io_start(struct engine *e, struct engine_io *io);
 /* aio.c: a request that was ENGINE_PENDING is done */
 void	aio_finish(struct engine *e, struct engine_io *io, size_t len);
+/* aio.c: start what of x's held-back requests no longer waits (a write of
+ * x left `inflight`) */
+void	aio_release(struct engine *e, struct export *x);
 
 /* ATA error register: interface CRC error (with ABRT: a crc8x4 write whose
  * CRC does not match; the initiator retries) */

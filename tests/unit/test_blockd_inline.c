@@ -491,6 +491,102 @@ test_inline_gather_short(void **state)
 	(void)state;
 }
 
+/* consecutive kernel-mode writes (the frames of one large request) are
+ * gathered: nothing reaches the image until the submit, which writes them
+ * with one pwritev2 and answers each */
+static void
+test_inline_gather_writes(void **state)
+{
+	unsigned	 b;
+
+	for (b = 0; b < 4; b++)
+		assert_int_equal(t_arrive(b, t_ata(b, 1, ATA_CMD_WRITE_EXT, 2,
+		    300 + 2 * b, (uint8_t)(0x30 + b))), ENGINE_PENDING);
+	assert_int_equal(t_e.gather.n, 4);
+	assert_int_equal(t_e.gather.op, ENGINE_IO_WRITE);
+	assert_false(t_res[0].done);
+	/* not written yet: the image still has its pattern there */
+	assert_int_equal(pread(t_fd, t_bufs[4], 1, (2048 + 300) * 512), 1);
+	assert_int_equal(t_bufs[4][0], t_pattern((2048 + 300) * 512));
+	assert_int_equal(engine_aio_submit(&t_e), 0);
+	for (b = 0; b < 4; b++) {
+		assert_true(t_res[b].done);
+		assert_int_equal(t_res[b].len, 60);
+		t_check_ok(b);
+		t_check_image((2048 + 300 + 2 * b) * 512, 2 * 512, (uint8_t)(0x30 + b));
+	}
+	assert_int_equal(t_x[1].st.writes, 4);
+	assert_true(TAILQ_EMPTY(&t_x[1].aio.inflight));
+	assert_int_equal(t_e.pending, 0);
+	t_ring_idle();
+	(void)state;
+}
+
+/* a read of sectors that gathered writes cover waits for them, then reads
+ * what they wrote; a write of the same sectors as a gathered one does that
+ * one first, so the later write wins */
+static void
+test_inline_gather_writes_order(void **state)
+{
+	assert_int_equal(t_arrive(0, t_ata(0, 1, ATA_CMD_WRITE_EXT, 2, 40, 0x5a)),
+	    ENGINE_PENDING);
+	assert_int_equal(t_arrive(1, t_ata(1, 1, ATA_CMD_WRITE_EXT, 2, 42, 0x6b)),
+	    ENGINE_PENDING);
+	assert_int_equal(t_arrive(2, t_ata(2, 1, ATA_CMD_READ_EXT, 2, 41, 0)),
+	    ENGINE_PENDING);
+	assert_int_equal(t_x[1].st.held, 1);
+	assert_false(t_res[2].done);
+	assert_int_equal(engine_aio_submit(&t_e), 0);
+	assert_true(t_res[0].done && t_res[1].done && t_res[2].done);
+	assert_int_equal(t_res[2].len, 36 + 2 * 512);
+	t_check_ok(2);
+	assert_int_equal(t_bufs[2][36], 0x5a);
+	assert_int_equal(t_bufs[2][36 + 511], 0x5a);
+	assert_int_equal(t_bufs[2][36 + 512], 0x6b);
+
+	assert_int_equal(t_arrive(3, t_ata(3, 1, ATA_CMD_WRITE_EXT, 2, 100, 0x11)),
+	    ENGINE_PENDING);
+	assert_int_equal(t_arrive(4, t_ata(4, 1, ATA_CMD_WRITE_EXT, 2, 100, 0x22)),
+	    ENGINE_PENDING);
+	assert_true(t_res[3].done);	/* done before the second one */
+	assert_int_equal(engine_aio_submit(&t_e), 0);
+	assert_true(t_res[4].done);
+	t_check_image((2048 + 100) * 512, 2 * 512, 0x22);
+	assert_int_equal(t_e.pending, 0);
+	t_ring_idle();
+	(void)state;
+}
+
+/* "sync" writes gather too, and join the group commit: the commit does
+ * them first, so one fdatasync covers them and the FLUSH behind them */
+static void
+test_inline_gather_sync_writes(void **state)
+{
+	unsigned	 b;
+
+	for (b = 0; b < 3; b++)
+		assert_int_equal(t_arrive(b, t_ata(b, 0, ATA_CMD_WRITE_EXT, 4,
+		    600 + 4 * b, 0x44)), ENGINE_PENDING);
+	assert_int_equal(t_arrive(3, t_ata(3, 0, ATA_CMD_FLUSH_EXT, 0, 0, 0)),
+	    ENGINE_PENDING);
+	assert_int_equal(t_e.gather.n, 3);
+	engine_aio_commit(&t_e);
+	/* written, waiting for the fsync the commit started */
+	assert_int_equal(t_e.gather.n, 0);
+	t_check_image(600 * 512, 12 * 512, 0x44);
+	assert_true(t_x[0].aio.fsync_busy);
+	assert_false(t_res[0].done);
+	assert_int_equal(engine_aio_submit(&t_e), 0);
+	engine_aio_drain(&t_e);
+	for (b = 0; b < 4; b++) {
+		assert_true(t_res[b].done);
+		t_check_ok(b);
+	}
+	assert_int_equal(t_x[0].st.fsyncs, 1);
+	assert_int_equal(t_e.pending, 0);
+	(void)state;
+}
+
 #define T(fn)	cmocka_unit_test_setup_teardown(fn, t_setup_mem, t_teardown)
 
 int
@@ -506,6 +602,9 @@ main(void)
 		T(test_inline_gather),
 		T(test_inline_gather_then_write),
 		T(test_inline_gather_short),
+		T(test_inline_gather_writes),
+		T(test_inline_gather_writes_order),
+		T(test_inline_gather_sync_writes),
 		cmocka_unit_test_setup_teardown(test_inline_nowait,
 		    t_setup_disk, t_teardown),
 	};
