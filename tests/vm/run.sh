@@ -48,7 +48,8 @@ TOP=$(cd "$HERE/../.." && pwd)
 B=$(cd "$AOEDE_BUILD" 2>/dev/null && pwd) || { echo "run: no build dir $AOEDE_BUILD"; exit 1; }
 
 MTU=1500 NICS=1 MIB=64 TIMEOUT="" KIMG=vmlinux CPUS=1 VERBOSE=0 KEEP="" AARGS="" STRICT=0 PCAP=0 KILLS=4
-while getopts m:n:s:t:k:c:a:SvK:pR: o; do
+usage() { sed -n '2,/^set -u/p' "$0" | sed '$d'; }
+while getopts hm:n:s:t:k:c:a:SvK:pR: o; do
 	case $o in
 	m) MTU=$OPTARG ;;
 	n) NICS=$OPTARG ;;
@@ -62,7 +63,8 @@ while getopts m:n:s:t:k:c:a:SvK:pR: o; do
 	R) KILLS=$OPTARG ;;
 	v) VERBOSE=1 ;;
 	K) KEEP=$OPTARG ;;
-	*) sed -n '2,/^set -u/p' "$0" | sed '$d'; exit 2 ;;
+	h) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
