@@ -1,7 +1,8 @@
 #!/bin/sh
-# Link faults: the NIC going down and up under a verified load, its MTU
-# changing, and the veth removed and created again.  aoede keeps running,
-# notices, announces again and serves without a restart of the supervisor.
+# Link faults: the NIC going down and up under a verified load (netd idle
+# while it is down), its MTU changing, and the veth removed and created
+# again.  aoede keeps running, notices, announces again and serves without a
+# restart of the supervisor.
 . tests/lib/netns.sh
 
 net_setup 1 9000
@@ -14,6 +15,7 @@ payload() {	# what aoe-sancheck reports for e7.3
 }
 
 mark() { MARK=$(wc -l < "$WORK/aoede.log"); }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }	# PID: utime + stime
 MARK=0
 
 wait_log() {	# PATTERN: a new line (since the last mark) within 5 s
@@ -31,7 +33,12 @@ kill -0 "$bench" 2>/dev/null || fail "the load finished before the link went dow
 mark
 tgt ip link set t0 down
 wait_log 't0: link down'
+# the socket reports ENETDOWN: netd must read it and sleep, not have epoll
+# wake it for it again and again (a spin of a whole CPU)
+t0=$(cpu_ticks "$netd")
 sleep 1
+t1=$(cpu_ticks "$netd")
+[ $((t1 - t0)) -le 30 ] || fail "netd used $((t1 - t0)) CPU ticks in 1 s while the link was down"
 mark
 tgt ip link set t0 up
 wait_log 't0: link up'
