@@ -370,23 +370,27 @@ unused:
 		n->free[n->nfree++] = idx;
 }
 
-/* Up to a batch of frames from a socket's packet ring, one free buffer
- * each; returns frames taken, 0 when the ring is empty (*empty). */
+/* Up to a batch of frames from a socket's packet ring while a buffer is
+ * free (checked before every frame: a broadcast takes one per export);
+ * returns frames taken, and *empty when the ring had no more. */
 static int
 netd_receive_ring(struct netd *n, struct pktring *pr, bool from_new, bool *empty)
 {
 	struct tpacket2_hdr	*h;
-	unsigned		 want, got = 0;
+	unsigned		 got = 0;
 
-	want = n->nfree < NETD_BATCH ? n->nfree : NETD_BATCH;
-	while (got < want && (h = pktring_peek(pr)) != NULL) {
+	*empty = false;
+	while (got < NETD_BATCH && n->nfree > 0) {
+		if ((h = pktring_peek(pr)) == NULL) {
+			*empty = true;
+			break;
+		}
 		netd_take_frame(n, pktring_frame(h), pktring_len(pr, h),
 		    pktring_truncated(h) || pktring_len(pr, h) > ring_frame_cap(&n->rr),
 		    pktring_stamp(h), from_new, NETD_NO_BUF);
 		pktring_release(pr, h);
 		got++;
 	}
-	*empty = got < want;
 	return got;
 }
 
