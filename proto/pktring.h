@@ -12,6 +12,12 @@
  * frame a buffer can hold, and there are at least nbufs slots, so the kernel
  * keeps as many frames for netd as the socket buffer did before.
  *
+ * The reader starts at slot 0, where the kernel starts: the slot headers
+ * carry no sequence number, so a reader that came to a ring another had
+ * used would not know the kernel's position.  Hence one socket, one netd:
+ * the supervisor opens a new socket for every netd it starts (first start,
+ * restart, reload's socket switch), never hands a used one on.
+ *
  * TPACKET_V2, not V3: V3 hands frames over a block at a time, when the block
  * is full or its timer (a millisecond or more) expires; V2 hands over every
  * frame at once, which is what a QD1 request needs.
