@@ -346,8 +346,8 @@ ata_io_gather(struct engine *e, struct engine_io *io)
 		engine_inline_flush(e);
 		return false;
 	}
-	if (e->gather.n > 0 && !ata_gather_continues(e, io))
-		engine_inline_flush(e);
+	if (!ata_gather_continues(e, io))
+		engine_inline_flush(e);	/* nothing to do when nothing is gathered */
 	if (e->gather.n == 0) {
 		e->gather.x = x;
 		e->gather.op = io->op;

@@ -348,6 +348,8 @@ static void
 blockd_nic_fault(struct blockd *b, struct blockd_nic *nic, const char *what)
 {
 	log_warnx("NIC %u: %s; detaching it", nic->index, what);
+	/* gathered reads and writes are done before the buffers change hands */
+	engine_inline_flush(&b->eng);
 	nic->bad_desc++;
 	nic->attached = false;
 	nic->gen++;		/* replies of I/O still in flight are dropped */
@@ -565,9 +567,6 @@ blockd_batch(struct blockd *b, struct blockd_nic *nic)
 	while (got < BLOCKD_BATCH && (rc = ring_cons_get(&nic->rx, &d)) == 1) {
 		/* d is our own copy: validate it once, then use only it */
 		if (!ring_desc_valid(&nic->rr, &d) || nic->owned[d.buf]) {
-			/* reads gathered so far land before the buffers
-			 * change hands */
-			engine_inline_flush(&b->eng);
 			blockd_nic_fault(b, nic, "invalid or duplicate rx descriptor");
 			return -1;
 		}
@@ -586,7 +585,6 @@ blockd_batch(struct blockd *b, struct blockd_nic *nic)
 		n++;
 	}
 	if (rc == -1) {
-		engine_inline_flush(&b->eng);
 		blockd_nic_fault(b, nic, "rx ring head out of range");
 		return -1;
 	}
@@ -605,7 +603,7 @@ blockd_batch(struct blockd *b, struct blockd_nic *nic)
 		blockd_reply(b, nic, r, n);
 		blockd_record_latency(b, r, n, now_ns() - t0);
 	} else if (nic->tx_dirty)
-		blockd_publish(nic);	/* gathered reads, done by the submit */
+		blockd_publish(nic);	/* gathered I/O, done by the submit */
 	return (int)got;
 }
 

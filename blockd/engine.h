@@ -335,7 +335,7 @@ void	engine_inline_setup(struct export *x);
  * runs engine_handle_io() does not need to. */
 void	engine_inline_flush(struct engine *e);
 
-/* Submit what is queued (inline reads gathered first); 0 or -errno. */
+/* Submit what is queued (gathered inline I/O done first); 0 or -errno. */
 int	engine_aio_submit(struct engine *e);
 /* Handle every completion there is, start the fsyncs group commit needs,
  * submit; returns the number of completions handled. */

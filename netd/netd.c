@@ -338,7 +338,8 @@ netd_seen_on_old_socket(const struct netd *n, const uint8_t *frame, size_t len,
  * A frame just received (into buffer idx when it came by recvmmsg; still in
  * the packet ring when idx is NETD_NO_BUF): counted, dropped if it is a
  * copy already handled from the old socket, truncated or malformed, else
- * handed to blockd.  Returns the buffer if it was not used.
+ * handed to blockd.  A buffer it came in goes back to the free stack if the
+ * frame is dropped.
  */
 #define NETD_NO_BUF	UINT32_MAX
 
@@ -378,6 +379,7 @@ netd_receive_ring(struct netd *n, struct pktring *pr, bool from_new, bool *empty
 {
 	struct tpacket2_hdr	*h;
 	unsigned		 got = 0;
+	size_t			 len;
 
 	*empty = false;
 	while (got < NETD_BATCH && n->nfree > 0) {
@@ -385,8 +387,10 @@ netd_receive_ring(struct netd *n, struct pktring *pr, bool from_new, bool *empty
 			*empty = true;
 			break;
 		}
-		netd_take_frame(n, pktring_frame(h), pktring_len(pr, h),
-		    pktring_truncated(h) || pktring_len(pr, h) > ring_frame_cap(&n->rr),
+		/* a slot holds a little more than a buffer: the rest is cut */
+		len = pktring_len(pr, h);
+		netd_take_frame(n, pktring_frame(h), len,
+		    pktring_truncated(h) || len > ring_frame_cap(&n->rr),
 		    pktring_stamp(h), from_new, NETD_NO_BUF);
 		pktring_release(pr, h);
 		got++;
@@ -442,16 +446,26 @@ netd_receive_queue(struct netd *n, int fd, bool *empty)
 	return got;
 }
 
-/* One batch from the socket being read (the old one while it drains). */
+/* The socket being read, and its ring: the old one while it drains. */
+static int
+netd_reading(struct netd *n, struct pktring **pr)
+{
+	bool	 old = n->old_sock >= 0;
+
+	*pr = old ? &n->old_pkt : &n->pkt;
+	return old ? n->old_sock : n->sock;
+}
+
+/* One batch from the socket being read. */
 static int
 netd_receive_batch(struct netd *n, bool *empty)
 {
-	bool		 old = n->old_sock >= 0;
-	struct pktring	*pr = old ? &n->old_pkt : &n->pkt;
+	struct pktring	*pr;
+	int		 fd = netd_reading(n, &pr);
 
 	if (pr->map != NULL)
-		return netd_receive_ring(n, pr, !old, empty);
-	return netd_receive_queue(n, old ? n->old_sock : n->sock, empty);
+		return netd_receive_ring(n, pr, fd == n->sock, empty);
+	return netd_receive_queue(n, fd, empty);
 }
 
 /* The socket libevent watches for reading: the old one while it drains. */
@@ -707,11 +721,12 @@ netd_busy_poll(struct netd *n)
 static void
 netd_receive_leftovers(struct netd *n)
 {
-	bool	 old = n->old_sock >= 0, empty;
+	struct pktring	*pr;
+	int		 fd = netd_reading(n, &pr);
+	bool		 empty;
 
-	if ((old ? n->old_pkt.map : n->pkt.map) != NULL && n->nfree > 0 &&
-	    n->state == NETD_RUNNING)
-		netd_receive_queue(n, old ? n->old_sock : n->sock, &empty);
+	if (pr->map != NULL && n->nfree > 0 && n->state == NETD_RUNNING)
+		netd_receive_queue(n, fd, &empty);
 }
 
 static void
