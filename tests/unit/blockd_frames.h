@@ -1,6 +1,6 @@
 /*
- * Unit tests of blockd: an ATA request frame as an initiator sends it
- * (shared by test_blockd_aio.c and test_blockd_inline.c).
+ * Unit tests of blockd: request frames as an initiator sends them
+ * (shared by test_blockd_aio.c, test_blockd_inline.c and test_blockd_ext.c).
  */
 #ifndef AOEDE_TESTS_BLOCKD_FRAMES_H
 #define AOEDE_TESTS_BLOCKD_FRAMES_H
@@ -9,6 +9,24 @@
 #include <string.h>
 
 #include "aoe.h"
+
+/* The AoE header of a request from `src` to shelf 1, `slot`, in f. */
+static inline void
+t_aoe_hdr(uint8_t *f, const uint8_t src[6], uint8_t slot, uint8_t cmd, uint32_t tag)
+{
+	struct aoe_hdr	 h;
+
+	memset(&h, 0, sizeof(h));
+	memset(h.dst, 0xff, 6);
+	memcpy(h.src, src, 6);
+	h.type = AOE_ETHERTYPE;
+	h.ver = AOE_VERSION;
+	h.major = 1;
+	h.minor = slot;
+	h.cmd = cmd;
+	h.tag = tag;
+	aoe_hdr_encode(f, &h);
+}
 
 /*
  * An LBA48 ATA command from `src` to shelf 1, `slot`, in f (cap bytes, the
@@ -19,21 +37,11 @@ static inline size_t
 t_ata_frame(uint8_t *f, size_t cap, const uint8_t src[6], uint8_t slot,
     uint32_t tag, uint8_t cmd, uint8_t scnt, uint64_t lba, uint8_t fill)
 {
-	struct aoe_hdr	 h;
 	struct aoe_ata	 a;
 	size_t		 datalen = 0;
 
 	memset(f, 0x5a, cap);
-	memset(&h, 0, sizeof(h));
-	memset(h.dst, 0xff, 6);
-	memcpy(h.src, src, 6);
-	h.type = AOE_ETHERTYPE;
-	h.ver = AOE_VERSION;
-	h.major = 1;
-	h.minor = slot;
-	h.cmd = AOE_CMD_ATA;
-	h.tag = tag;
-	aoe_hdr_encode(f, &h);
+	t_aoe_hdr(f, src, slot, AOE_CMD_ATA, tag);
 	memset(&a, 0, sizeof(a));
 	a.aflags = AOE_AFLAG_EXT | (cmd == ATA_CMD_WRITE_EXT ? AOE_AFLAG_WRITE : 0);
 	a.scnt = scnt;

@@ -24,6 +24,7 @@
 #include "crc8x4.h"
 #include "engine.h"
 #include "engine_int.h"
+#include "blockd_frames.h"
 
 #define T_SECTORS	256u
 #define T_CAP		9216u
@@ -80,19 +81,8 @@ t_teardown(void **state)
 static void
 t_hdr(const uint8_t src[6], uint8_t cmd, uint32_t tag)
 {
-	struct aoe_hdr	 h;
-
 	memset(t_buf, 0, sizeof(t_buf));
-	memset(&h, 0, sizeof(h));
-	memset(h.dst, 0xff, 6);
-	memcpy(h.src, src, 6);
-	h.type = AOE_ETHERTYPE;
-	h.ver = AOE_VERSION;
-	h.major = 1;
-	h.minor = 0;
-	h.cmd = cmd;
-	h.tag = tag;
-	aoe_hdr_encode(t_buf, &h);
+	t_aoe_hdr(t_buf, src, 0, cmd, tag);
 }
 
 static size_t

@@ -14,7 +14,6 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +22,7 @@
 #include <cmocka.h>
 
 #include "../../netd/netd.c"
+#include "pktring_lo.h"
 
 #define T_NBUFS		8u
 #define T_BUFSZ		16384u
@@ -32,36 +32,18 @@ static void		*t_mem;
 static int		 t_tx = -1, t_ifindex;
 static struct ring_cons	 t_blockd;	/* what blockd would read */
 
-static void
-t_lo_up(void)
-{
-	struct ifreq	 ifr;
-	int		 fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-	assert_true(fd >= 0);
-	memset(&ifr, 0, sizeof(ifr));
-	strcpy(ifr.ifr_name, "lo");
-	assert_int_equal(ioctl(fd, SIOCGIFFLAGS, &ifr), 0);
-	ifr.ifr_flags |= IFF_UP;
-	assert_int_equal(ioctl(fd, SIOCSIFFLAGS, &ifr), 0);
-	close(fd);
-	t_ifindex = if_nametoindex("lo");
-}
-
 /* netd as netd_main() leaves it, but with its region in plain memory and
  * a ring socket of our own on lo; exports e7.1, e7.2, e7.3 */
 static int
 t_setup(void **state)
 {
-	struct sockaddr_ll	 sll;
 	size_t			 size = ring_region_size(T_NBUFS, T_BUFSZ);
 	void			*mem;
 	struct netd		*n = &t_n;
 
 	*state = NULL;
-	if (geteuid() != 0 || unshare(CLONE_NEWNET) == -1)
+	if ((t_ifindex = t_private_lo()) == 0)
 		return 0;
-	t_lo_up();
 	memset(n, 0, sizeof(*n));
 	n->ifname = "lo";
 	n->old_sock = -1;
@@ -84,16 +66,10 @@ t_setup(void **state)
 	n->rx_bell = eventfd(0, EFD_NONBLOCK);
 	assert_true(n->rx_bell >= 0);
 
-	n->sock = socket(AF_PACKET, SOCK_RAW, 0);
+	/* the ring as the supervisor sets it up and netd maps it */
+	n->sock = t_lo_ring_socket(t_ifindex, T_NBUFS, T_BUFSZ, &n->pkt);
 	t_tx = socket(AF_PACKET, SOCK_RAW, 0);
 	assert_true(n->sock >= 0 && t_tx >= 0);
-	assert_int_equal(pktring_setup(n->sock, T_NBUFS, T_BUFSZ), 0);
-	memset(&sll, 0, sizeof(sll));
-	sll.sll_family = AF_PACKET;
-	sll.sll_protocol = htons(AOE_ETHERTYPE);
-	sll.sll_ifindex = t_ifindex;
-	assert_int_equal(bind(n->sock, (struct sockaddr *)&sll, sizeof(sll)), 0);
-	assert_int_equal(pktring_map(&n->pkt, n->sock, T_NBUFS, T_BUFSZ), 0);
 	*state = n;
 	return 0;
 }
@@ -119,32 +95,18 @@ t_teardown(void **state)
 static void
 t_send_cfg(uint16_t shelf, uint8_t slot, uint8_t flags, uint32_t tag)
 {
+	static const uint8_t	 src[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 	uint8_t			 f[60];
-	struct sockaddr_ll	 sll;
+	struct aoe_hdr		 h = {
+		.type = AOE_ETHERTYPE, .ver = AOE_VERSION, .flags = flags,
+		.major = shelf, .minor = slot, .cmd = AOE_CMD_CFG, .tag = tag,
+	};
 
+	memset(h.dst, 0xff, 6);
+	memcpy(h.src, src, 6);
 	memset(f, 0, sizeof(f));
-	memset(f, 0xff, 6);
-	f[6] = 0x02;
-	f[11] = 0x01;
-	f[12] = AOE_ETHERTYPE >> 8;
-	f[13] = AOE_ETHERTYPE & 0xff;
-	f[14] = AOE_VERSION << 4 | flags;
-	f[16] = shelf >> 8;
-	f[17] = shelf & 0xff;
-	f[18] = slot;
-	f[19] = AOE_CMD_CFG;
-	f[20] = tag >> 24;
-	f[21] = tag >> 16;
-	f[22] = tag >> 8;
-	f[23] = tag;
-	memset(&sll, 0, sizeof(sll));
-	sll.sll_family = AF_PACKET;
-	sll.sll_protocol = htons(AOE_ETHERTYPE);
-	sll.sll_ifindex = t_ifindex;
-	sll.sll_halen = 6;
-	memset(sll.sll_addr, 0xff, 6);
-	assert_int_equal(sendto(t_tx, f, sizeof(f), 0, (struct sockaddr *)&sll,
-	    sizeof(sll)), (ssize_t)sizeof(f));
+	aoe_hdr_encode(f, &h);
+	assert_int_equal(t_lo_send(t_tx, t_ifindex, f, sizeof(f)), (ssize_t)sizeof(f));
 }
 
 /* The next descriptor blockd would get: for shelf.slot, with tag. */
