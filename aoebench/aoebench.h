@@ -44,6 +44,7 @@ struct bench_opts {
 	int		 verbose;
 	double		 listen_s;	/* discover: how long to collect answers */
 	const char	*ext_words;	/* -X: 0x23 words, comma-separated */
+	uint32_t	 read_pct;	/* -R: mix, share of reads in percent */
 };
 
 /* The packet socket bound to one interface. */
@@ -184,6 +185,8 @@ struct report {
 	char		 target[16];
 	uint64_t	 bytes;
 	uint64_t	 requests;
+	uint64_t	 reads, writes;	/* mix: the requests of each kind */
+	int		 mixed;		/* a mix phase: print reads and writes */
 	uint64_t	 frames;
 	uint64_t	 retransmits;
 	uint64_t	 late;
@@ -215,7 +218,9 @@ void	report_print(struct report *const *phases, unsigned n, int json);
 void	report_json_string(FILE *f, const char *s, size_t len);
 void	report_text_string(FILE *f, const char *s, size_t len);
 
-enum io_kind { IO_WRITE, IO_READ, IO_VERIFY };
+/* IO_MIX: each request is a read or a write at random (-R);
+ * IO_MIXVERIFY: the same, and every read is checked against the pattern */
+enum io_kind { IO_WRITE, IO_READ, IO_VERIFY, IO_MIX, IO_MIXVERIFY };
 
 /* Run one phase over [first, first + count) of t; fills r.  t's Sector
  * Count is left as the phase last learnt it (it may change under a run). */

@@ -66,6 +66,7 @@ struct io_req {
 	uint32_t	 done;		/* sectors answered */
 	unsigned	 out;		/* its frames queued or in flight */
 	uint64_t	 start_ns;
+	int		 write;		/* a write request, else a read */
 };
 
 struct io_engine {
@@ -82,6 +83,9 @@ struct io_engine {
 	uint64_t		 stop_ns;	/* timed run: start no more after */
 	int			 timed;
 	uint64_t		 rng;
+	uint64_t		 mixrng;	/* read or write: its own sequence,
+						 * so -r offsets are those of a
+						 * read or write run */
 	unsigned		 iosect;
 	unsigned		 fsect;		/* sectors per frame now */
 	unsigned		 bufsect;	/* sectors a frame buffer holds */
@@ -119,14 +123,45 @@ io_interrupt(void)
 	io_interrupted = 1;
 }
 
+/* xorshift64*: enough to scatter offsets, and repeatable per seed */
+static uint64_t	io_xorshift(uint64_t *s);
+
 static uint64_t
 io_rand(struct io_engine *e)
 {
-	/* xorshift64*: enough to scatter offsets, and repeatable per seed */
-	e->rng ^= e->rng >> 12;
-	e->rng ^= e->rng << 25;
-	e->rng ^= e->rng >> 27;
-	return e->rng * 0x2545F4914F6CDD1DULL;
+	return io_xorshift(&e->rng);
+}
+
+static uint64_t
+io_xorshift(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545F4914F6CDD1DULL;
+}
+
+static int
+io_mixed(const struct io_engine *e)
+{
+	return e->kind == IO_MIX || e->kind == IO_MIXVERIFY;
+}
+
+/* Whether the next request writes: a mix draws -R against its own
+ * sequence. */
+static int
+io_next_writes(struct io_engine *e)
+{
+	if (io_mixed(e))
+		return io_xorshift(&e->mixrng) % 100 >= e->o->read_pct;
+	return e->kind == IO_WRITE;
+}
+
+/* A read whose data is checked against the pattern. */
+static int
+io_verifies(const struct io_engine *e)
+{
+	return e->kind == IO_VERIFY || e->kind == IO_MIXVERIFY;
 }
 
 static int
@@ -169,6 +204,7 @@ io_fill(struct io_engine *e, uint64_t now)
 		memset(q, 0, sizeof(*q));
 		q->active = 1;
 		q->start_ns = now;
+		q->write = io_next_writes(e);
 		io_next_region(e, &q->lba, &q->nsect);
 		e->made++;
 		e->active++;
@@ -203,7 +239,7 @@ static void
 io_build(struct io_engine *e, struct io_frame *f, unsigned slot)
 {
 	struct aoe_ata	 a;
-	int		 w = e->kind == IO_WRITE;
+	int		 w = e->reqs[f->req].write;
 	unsigned	 i;
 	size_t		 cap = io_frame_cap(e->bufsect);
 
@@ -388,6 +424,10 @@ io_req_done(struct io_engine *e, unsigned ri, uint64_t now)
 
 	report_latency(e->r, (now - q->start_ns) / 1000);
 	e->r->requests++;
+	if (q->write)
+		e->r->writes++;
+	else
+		e->r->reads++;
 	e->r->bytes += (uint64_t)q->nsect * SECTOR_SIZE;
 	q->active = 0;
 	e->active--;
@@ -478,7 +518,7 @@ io_crc_bad(const struct io_engine *e, const struct io_frame *f,
 {
 	size_t	 n = (size_t)f->nsect * SECTOR_SIZE;
 
-	if (e->kind == IO_WRITE)
+	if (e->reqs[f->req].write)
 		return (a->cmd_status & ATA_STAT_ERR) &&
 		    (a->err_feature & IO_ATA_ICRC);
 	if (a->cmd_status & IO_ATA_FAIL)
@@ -554,13 +594,13 @@ io_reply(struct io_engine *e, const uint8_t *buf, size_t len, uint64_t now)
 		io_req_fail(e, ri, why);
 		return;
 	}
-	if (e->kind != IO_WRITE && a.datalen < f->nsect * SECTOR_SIZE) {
+	if (!q->write && a.datalen < f->nsect * SECTOR_SIZE) {
 		snprintf(why, sizeof(why), "runt read reply: %zu of %u bytes",
 		    a.datalen, f->nsect * SECTOR_SIZE);
 		io_req_fail(e, ri, why);
 		return;
 	}
-	if (e->kind == IO_VERIFY)
+	if (!q->write && io_verifies(e))
 		io_verify(e, f, a.data);
 	e->r->frames++;
 	q->done += f->nsect;
@@ -677,7 +717,7 @@ io_alloc_buffers(struct io_engine *e, unsigned nsect, const uint8_t *old,
 		 * on the target cannot be verified, but the initiator no
 		 * longer spends most of its CPU time making data (so filling
 		 * a queued frame again on growth changes nothing that counts) */
-		if (e->o->fixed_data && e->kind == IO_WRITE)
+		if (e->o->fixed_data && (e->kind == IO_WRITE || io_mixed(e)))
 			io_fill_fixed(e, &e->frames[i], i);
 	}
 }
@@ -838,6 +878,8 @@ io_run(struct pkt *p, const struct bench_opts *o, struct target *t,
 	e.iosect = o->iosize / SECTOR_SIZE;
 	e.nreq = (count + e.iosect - 1) / e.iosect;
 	e.rng = o->seed * 0x9E3779B97F4A7C15ULL | 1;
+	e.mixrng = (o->seed + 1) * 0xD1B54A32D192ED03ULL | 1;
+	r->mixed = io_mixed(&e);
 	io_setup(&e, p, o, t);
 	start = now_ns();
 	e.timed = o->seconds > 0;

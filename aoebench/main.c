@@ -1,7 +1,8 @@
 /*
  * aoebench: AoEde's userspace AoE initiator and load generator.
  *
- *	aoebench -i IFACE [options] discover|identify|write|read|verify|writeverify
+ *	aoebench -i IFACE [options] discover|identify|write|read|verify|writeverify|
+ *	    mix|mixverify
  *
  * Exit status: 0 no errors and no mismatches, 1 otherwise, 2 usage errors.
  *
@@ -28,16 +29,19 @@
 
 enum main_cmd {
 	CMD_DISCOVER, CMD_IDENTIFY, CMD_WRITE, CMD_READ, CMD_VERIFY,
-	CMD_WRITEVERIFY,
+	CMD_WRITEVERIFY, CMD_MIX, CMD_MIXVERIFY,
 };
 
 static const char *const main_cmds[] = {
 	"discover", "identify", "write", "read", "verify", "writeverify",
+	"mix", "mixverify",
 };
 
 static const char main_usage_text[] =
     "usage: aoebench -i IFACE [options] COMMAND\n"
-    "COMMAND: discover | identify | write | read | verify | writeverify\n"
+    "COMMAND: discover | identify | write | read | verify | writeverify |\n"
+    "         mix | mixverify (reads and writes at random, -R; mixverify\n"
+    "         checks what it reads against the pattern of -p)\n"
     "  -s SHELF -l SLOT  target (default: the first that answers discovery)\n"
     "  -b BYTES          I/O size per request, multiple of 512 (default 4096)\n"
     "  -q DEPTH          requests in flight (default 1)\n"
@@ -46,6 +50,7 @@ static const char main_usage_text[] =
     "  -n SECTORS        sectors in the region (default: to the end of the export)\n"
     "  -p SEED           pattern seed (default 1)\n"
     "  -r                random offsets (default sequential)\n"
+    "  -R PERCENT        mix: the share of reads (default 50)\n"
     "  -f                write: fill each frame buffer once, not per request\n"
     "                    (the data cannot be verified; for throughput runs)\n"
     "  -x CPU            pin aoebench to this CPU\n"
@@ -113,6 +118,7 @@ main_defaults(struct bench_opts *o)
 	o->deadline_s = 60;
 	o->listen_s = 1;
 	o->cpu = -1;
+	o->read_pct = 50;
 }
 
 /* -x: one CPU for the whole run, so latency does not include migrations. */
@@ -133,11 +139,11 @@ main_pin(int cpu)
 static enum main_cmd
 main_options(int argc, char **argv, struct bench_opts *o)
 {
-	int		 ch, have_shelf = 0, have_slot = 0;
+	int		 ch, have_shelf = 0, have_slot = 0, have_pct = 0;
 	unsigned	 i;
 
 	main_defaults(o);
-	while ((ch = getopt(argc, argv, "b:D:fhi:jl:M:n:o:p:q:rs:t:T:vw:W:x:X:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:D:fhi:jl:M:n:o:p:q:rR:s:t:T:vw:W:x:X:")) != -1) {
 		switch (ch) {
 		case 'b':
 			o->iosize = main_number(ch, optarg, SECTOR_SIZE,
@@ -189,6 +195,10 @@ main_options(int argc, char **argv, struct bench_opts *o)
 		case 'r':
 			o->random = 1;
 			break;
+		case 'R':
+			o->read_pct = main_number(ch, optarg, 0, 100);
+			have_pct = 1;
+			break;
 		case 's':
 			o->shelf = main_number(ch, optarg, 0, AOE_MAJOR_ANY - 1);
 			have_shelf = 1;
@@ -230,8 +240,12 @@ main_options(int argc, char **argv, struct bench_opts *o)
 		main_usage_error("one COMMAND expected");
 	for (i = 0; i < sizeof(main_cmds) / sizeof(main_cmds[0]); i++)
 		if (strcmp(argv[optind], main_cmds[i]) == 0)
-			return i;
-	main_usage_error("unknown command %s", argv[optind]);
+			break;
+	if (i == sizeof(main_cmds) / sizeof(main_cmds[0]))
+		main_usage_error("unknown command %s", argv[optind]);
+	if (have_pct && i != CMD_MIX && i != CMD_MIXVERIFY)
+		main_usage_error("-R goes with mix and mixverify");
+	return i;
 }
 
 /* The first ^C ends a run early with its results; a second one kills. */
@@ -283,6 +297,12 @@ main_io(struct pkt *p, const struct bench_opts *o, struct target *t,
 	if (cmd == CMD_VERIFY || cmd == CMD_WRITEVERIFY) {
 		report_init(&phase[n], "verify", t);
 		io_run(p, o, t, IO_VERIFY, first, count, &phase[n]);
+		n++;
+	}
+	if (cmd == CMD_MIX || cmd == CMD_MIXVERIFY) {
+		report_init(&phase[n], main_cmds[cmd], t);
+		io_run(p, o, t, cmd == CMD_MIX ? IO_MIX : IO_MIXVERIFY, first,
+		    count, &phase[n]);
 		n++;
 	}
 	for (i = 0; i < n; i++) {

@@ -83,6 +83,8 @@ report_merge(struct report *a, const struct report *b)
 
 	a->bytes += b->bytes;
 	a->requests += b->requests;
+	a->reads += b->reads;
+	a->writes += b->writes;
 	a->frames += b->frames;
 	a->retransmits += b->retransmits;
 	a->late += b->late;
@@ -116,7 +118,8 @@ static void
 report_json_fields(const struct report *r)
 {
 	printf("\"command\":\"%s\",\"target\":\"%s\",\"bytes\":%llu,"
-	    "\"requests\":%llu,\"frames\":%llu,\"seconds\":%.6f,"
+	    "\"requests\":%llu,\"read_requests\":%llu,\"write_requests\":%llu,"
+	    "\"frames\":%llu,\"seconds\":%.6f,"
 	    "\"iops\":%.1f,\"mbps\":%.3f,\"lat_p50_us\":%llu,"
 	    "\"lat_p99_us\":%llu,\"lat_p999_us\":%llu,\"lat_max_us\":%llu,"
 	    "\"retransmits\":%llu,\"late\":%llu,\"aoe_errors\":%llu,"
@@ -125,7 +128,8 @@ report_json_fields(const struct report *r)
 	    "\"frame_sectors_first\":%u,\"frame_sectors_min\":%u,"
 	    "\"frame_sectors_last\":%u",
 	    r->command, r->target, (unsigned long long)r->bytes,
-	    (unsigned long long)r->requests, (unsigned long long)r->frames,
+	    (unsigned long long)r->requests, (unsigned long long)r->reads,
+	    (unsigned long long)r->writes, (unsigned long long)r->frames,
 	    r->seconds, report_rate(r->requests, r->seconds),
 	    report_rate(r->bytes, r->seconds) / 1e6,
 	    (unsigned long long)report_percentile(r, 50),
@@ -162,6 +166,23 @@ report_row(const struct report *r)
  * phase.  Its own first word, and no new column in the table, so scripts
  * that read the table ($NF, fixed columns) read the same thing as before.
  */
+static void
+report_mix_lines(struct report *const *phases, unsigned n)
+{
+	const struct report	*r;
+	unsigned		 i;
+
+	for (i = 0; i < n; i++) {
+		r = phases[i];
+		if (!r->mixed)
+			continue;
+		printf("mix          %-8s %s: %llu reads, %llu writes (%.1f%% "
+		    "reads)\n", r->target, r->command,
+		    (unsigned long long)r->reads, (unsigned long long)r->writes,
+		    r->requests ? 100.0 * r->reads / r->requests : 0.0);
+	}
+}
+
 static void
 report_path_lines(struct report *const *phases, unsigned n)
 {
@@ -219,6 +240,7 @@ report_print(struct report *const *phases, unsigned n, int json)
 		report_row(phases[i]);
 	if (n > 1)
 		report_row(&total);
+	report_mix_lines(phases, n);
 	report_path_lines(phases, n);
 }
 

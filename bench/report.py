@@ -12,7 +12,9 @@ import argparse
 import json
 import sys
 
-WORKLOADS = ["seqread", "seqwrite", "randread", "randwrite"]
+WORKLOADS = ["seqread", "seqwrite", "randread", "randwrite", "randmix"]
+# the goals are set on the four of the matrix; randmix is shown, not judged
+GOAL_WORKLOADS = WORKLOADS[:4]
 PAIRS = [("aoede-w", "vblade"), ("aoede-s", "vblade-s")]
 REF = "reflector"
 GOALS = {"mtu9000_qd16": 0.85, "cpu": 1.3, "mtu1500_qd16": 0.80}
@@ -172,7 +174,7 @@ def markdown(meta, best):
     L.append("")
     L.append("| goal | met | points |")
     L.append("|---|---|---|")
-    for name, ok, pts in goals(best, mtus, wls, qds):
+    for name, ok, pts in goals(best, mtus, [w for w in wls if w in GOAL_WORKLOADS], qds):
         L.append("| %s | %s | %s |" % (name, "yes" if ok else "**no**", pts))
     L.append("")
     L.append("## Ratios")

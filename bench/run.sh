@@ -24,7 +24,8 @@
 #   BENCH_ROUNDS         rounds per point, best kept (default 3, quick 1)
 #   BENCH_MTUS           default "9000 1500"
 #   BENCH_QDS            default "1 16 64" (quick "1 16")
-#   BENCH_WORKLOADS      default "seqread seqwrite randread randwrite"
+#   BENCH_WORKLOADS      default "seqread seqwrite randread randwrite"; also
+#                        randmix (random 4 KiB, 70 % reads, 30 % writes)
 #   BENCH_TARGETS        default "aoede-w vblade aoede-s vblade-s reflector"
 #   BENCH_SEQ_BS         bytes per sequential request (default 131072)
 #   BENCH_RAND_BS        bytes per random request (default 4096)
@@ -247,6 +248,7 @@ workload_args() {	# WORKLOAD
 	seqwrite)	echo "-b $SEQ_BS -f write" ;;
 	randread)	echo "-r -b $RAND_BS read" ;;
 	randwrite)	echo "-r -b $RAND_BS -f write" ;;
+	randmix)	echo "-r -b $RAND_BS -R 70 -f mix" ;;
 	*)		die "unknown workload $1" ;;
 	esac
 }
