@@ -245,6 +245,11 @@ main_options(int argc, char **argv, struct bench_opts *o)
 		main_usage_error("unknown command %s", argv[optind]);
 	if (have_pct && i != CMD_MIX && i != CMD_MIXVERIFY)
 		main_usage_error("-R goes with mix and mixverify");
+	/* -f writes what no pattern check can match: every read would
+	 * count as a mismatch */
+	if (o->fixed_data && (i == CMD_WRITEVERIFY || i == CMD_MIXVERIFY))
+		main_usage_error("-f: the data written cannot be verified (%s)",
+		    main_cmds[i]);
 	return i;
 }
 

@@ -37,4 +37,21 @@ expect_error "user nosuchuser does not exist" -U nosuchuser:aoede-blockd 7 3 t0 
 tgt "$B/aoede" 7 3 > /dev/null 2> "$WORK/err"
 [ $? -eq 2 ] || fail "usage error: exit status is not 2"
 grep -q '^usage: aoede' "$WORK/err" || fail "usage error: no usage line"
+
+# aoebench refuses what cannot mean anything, before it sends a frame: exit
+# 2 and one line
+bench_usage_error() {	# PATTERN ARGS...
+	pattern=$1; shift
+	ini "$B/aoebench" -i i0 "$@" > "$WORK/out" 2> "$WORK/err"
+	rc=$?
+	[ "$rc" -eq 2 ] || { cat "$WORK/err"; fail "aoebench $*: exit status $rc, want 2"; }
+	[ "$(wc -l < "$WORK/err")" -eq 1 ] || { cat "$WORK/err"; fail "aoebench $*: not one line"; }
+	grep -q -- "$pattern" "$WORK/err" || fail "aoebench $*: '$(cat "$WORK/err")' does not say '$pattern'"
+	echo "ok: aoebench $* -> $(cat "$WORK/err")"
+}
+bench_usage_error "-R goes with mix and mixverify" -R 70 read
+bench_usage_error "-R 101: too large" -R 101 mix
+bench_usage_error "-f: the data written cannot be verified (mixverify)" -f mixverify
+bench_usage_error "-f: the data written cannot be verified (writeverify)" -f writeverify
+bench_usage_error "unknown command mixup" mixup
 echo "cli_errors: all checks passed"
