@@ -124,14 +124,6 @@ io_interrupt(void)
 }
 
 /* xorshift64*: enough to scatter offsets, and repeatable per seed */
-static uint64_t	io_xorshift(uint64_t *s);
-
-static uint64_t
-io_rand(struct io_engine *e)
-{
-	return io_xorshift(&e->rng);
-}
-
 static uint64_t
 io_xorshift(uint64_t *s)
 {
@@ -139,6 +131,12 @@ io_xorshift(uint64_t *s)
 	*s ^= *s << 25;
 	*s ^= *s >> 27;
 	return *s * 0x2545F4914F6CDD1DULL;
+}
+
+static uint64_t
+io_rand(struct io_engine *e)
+{
+	return io_xorshift(&e->rng);
 }
 
 static int

@@ -26,6 +26,7 @@
 
 #define MAIN_EXIT_FAIL	1
 #define MAIN_EXIT_USAGE	2
+#define MAIN_IOSIZE_MAX	(255U * 1024 * SECTOR_SIZE)	/* -b */
 
 enum main_cmd {
 	CMD_DISCOVER, CMD_IDENTIFY, CMD_WRITE, CMD_READ, CMD_VERIFY,
@@ -135,107 +136,121 @@ main_pin(int cpu)
 		fatal("-x %d: sched_setaffinity", cpu);
 }
 
+/* -M: a unicast source MAC. */
+static void
+main_mac(const char *arg, uint8_t mac[6])
+{
+	if (mac_parse(arg, mac) == -1)
+		main_usage_error("-M %s: not a MAC address", arg);
+	if (mac[0] & 1)
+		main_usage_error("-M %s: a multicast address", arg);
+}
+
+/* Which of the options that go together were given. */
+struct main_seen {
+	int	 shelf, slot, pct;
+};
+
+/* One command-line option into o. */
+static void
+main_option(struct bench_opts *o, int ch, const char *arg, struct main_seen *seen)
+{
+	switch (ch) {
+	case 'b':
+		o->iosize = main_number(ch, arg, SECTOR_SIZE, MAIN_IOSIZE_MAX);
+		if (o->iosize % SECTOR_SIZE)
+			main_usage_error("-b %s: not a multiple of 512", arg);
+		break;
+	case 'D':
+		o->deadline_s = main_number(ch, arg, 1, 86400);
+		break;
+	case 'f':
+		o->fixed_data = 1;
+		break;
+	case 'h':
+		fputs(main_usage_text, stdout);
+		exit(0);
+	case 'i':
+		o->ifname = arg;
+		break;
+	case 'j':
+		o->json = 1;
+		break;
+	case 'l':
+		o->slot = main_number(ch, arg, 0, AOE_MINOR_ANY - 1);
+		seen->slot = 1;
+		break;
+	case 'M':
+		main_mac(arg, o->mac);
+		o->have_mac = 1;
+		break;
+	case 'n':
+		o->count = main_number(ch, arg, 1, 1ULL << 48);
+		break;
+	case 'o':
+		o->first = main_number(ch, arg, 0, (1ULL << 48) - 1);
+		break;
+	case 'p':
+		o->seed = main_number(ch, arg, 0, UINT64_MAX);
+		break;
+	case 'q':
+		o->depth = main_number(ch, arg, 1, 4096);
+		break;
+	case 'r':
+		o->random = 1;
+		break;
+	case 'R':
+		o->read_pct = main_number(ch, arg, 0, 100);
+		seen->pct = 1;
+		break;
+	case 's':
+		o->shelf = main_number(ch, arg, 0, AOE_MAJOR_ANY - 1);
+		seen->shelf = 1;
+		break;
+	case 't':
+		o->seconds = main_seconds(ch, arg);
+		break;
+	case 'T':
+		o->listen_s = main_seconds(ch, arg);
+		break;
+	case 'v':
+		o->verbose++;
+		break;
+	case 'w':
+		o->rto_ms = main_number(ch, arg, 1, 60000);
+		break;
+	case 'W':
+		o->window = main_number(ch, arg, 1, 1024);
+		break;
+	case 'x':
+		o->cpu = main_number(ch, arg, 0, CPU_SETSIZE - 1);
+		break;
+	case 'X':
+		if (*arg == '\0' || strlen(arg) > 200)
+			main_usage_error("-X %s: 1 to 200 characters", arg);
+		o->ext_words = arg;
+		break;
+	default:
+		main_usage_error("unknown option");
+	}
+}
+
 /* Parse the options; returns the command. */
 static enum main_cmd
 main_options(int argc, char **argv, struct bench_opts *o)
 {
-	int		 ch, have_shelf = 0, have_slot = 0, have_pct = 0;
+	struct main_seen seen = { 0 };
+	int		 ch;
 	unsigned	 i;
 
 	main_defaults(o);
-	while ((ch = getopt(argc, argv, "b:D:fhi:jl:M:n:o:p:q:rR:s:t:T:vw:W:x:X:")) != -1) {
-		switch (ch) {
-		case 'b':
-			o->iosize = main_number(ch, optarg, SECTOR_SIZE,
-			    255U * 1024 * SECTOR_SIZE);
-			if (o->iosize % SECTOR_SIZE)
-				main_usage_error("-b %s: not a multiple of 512",
-				    optarg);
-			break;
-		case 'D':
-			o->deadline_s = main_number(ch, optarg, 1, 86400);
-			break;
-		case 'f':
-			o->fixed_data = 1;
-			break;
-		case 'h':
-			fputs(main_usage_text, stdout);
-			exit(0);
-		case 'i':
-			o->ifname = optarg;
-			break;
-		case 'j':
-			o->json = 1;
-			break;
-		case 'l':
-			o->slot = main_number(ch, optarg, 0, AOE_MINOR_ANY - 1);
-			have_slot = 1;
-			break;
-		case 'M':
-			if (mac_parse(optarg, o->mac) == -1)
-				main_usage_error("-M %s: not a MAC address",
-				    optarg);
-			if (o->mac[0] & 1)
-				main_usage_error("-M %s: a multicast address",
-				    optarg);
-			o->have_mac = 1;
-			break;
-		case 'n':
-			o->count = main_number(ch, optarg, 1, 1ULL << 48);
-			break;
-		case 'o':
-			o->first = main_number(ch, optarg, 0, (1ULL << 48) - 1);
-			break;
-		case 'p':
-			o->seed = main_number(ch, optarg, 0, UINT64_MAX);
-			break;
-		case 'q':
-			o->depth = main_number(ch, optarg, 1, 4096);
-			break;
-		case 'r':
-			o->random = 1;
-			break;
-		case 'R':
-			o->read_pct = main_number(ch, optarg, 0, 100);
-			have_pct = 1;
-			break;
-		case 's':
-			o->shelf = main_number(ch, optarg, 0, AOE_MAJOR_ANY - 1);
-			have_shelf = 1;
-			break;
-		case 't':
-			o->seconds = main_seconds(ch, optarg);
-			break;
-		case 'T':
-			o->listen_s = main_seconds(ch, optarg);
-			break;
-		case 'v':
-			o->verbose++;
-			break;
-		case 'w':
-			o->rto_ms = main_number(ch, optarg, 1, 60000);
-			break;
-		case 'W':
-			o->window = main_number(ch, optarg, 1, 1024);
-			break;
-		case 'x':
-			o->cpu = main_number(ch, optarg, 0, CPU_SETSIZE - 1);
-			break;
-		case 'X':
-			if (*optarg == '\0' || strlen(optarg) > 200)
-				main_usage_error("-X %s: 1 to 200 characters",
-				    optarg);
-			o->ext_words = optarg;
-			break;
-		default:
-			main_usage_error("unknown option");
-		}
-	}
+	while ((ch = getopt(argc, argv, "b:D:fhi:jl:M:n:o:p:q:rR:s:t:T:vw:W:x:X:")) != -1)
+		main_option(o, ch, optarg, &seen);
 	if (o->ifname == NULL)
 		main_usage_error("-i IFACE is required");
-	if (have_shelf != have_slot)
+	if (seen.shelf != seen.slot)
 		main_usage_error("-s and -l go together");
-	o->have_target = have_shelf;
+	o->have_target = seen.shelf;
 	if (optind != argc - 1)
 		main_usage_error("one COMMAND expected");
 	for (i = 0; i < sizeof(main_cmds) / sizeof(main_cmds[0]); i++)
@@ -243,7 +258,7 @@ main_options(int argc, char **argv, struct bench_opts *o)
 			break;
 	if (i == sizeof(main_cmds) / sizeof(main_cmds[0]))
 		main_usage_error("unknown command %s", argv[optind]);
-	if (have_pct && i != CMD_MIX && i != CMD_MIXVERIFY)
+	if (seen.pct && i != CMD_MIX && i != CMD_MIXVERIFY)
 		main_usage_error("-R goes with mix and mixverify");
 	/* -f writes what no pattern check can match: every read would
 	 * count as a mismatch */
