@@ -450,7 +450,7 @@ ata_read_run(struct engine_req *r, struct aoe_ata *a, struct engine_io *io,
 		}
 		x->st.cache_misses++;
 	}
-	/* Straight into the reply: frame + 36 is page-aligned in production,
+	/* Straight into the reply: frame + 36 is 512-byte aligned in production,
 	 * so this works with O_DIRECT and needs no copy.  Any trailing data
 	 * of the request (Linux probes) is simply overwritten. */
 	if (io != NULL) {

@@ -106,9 +106,23 @@ test_region_size(void **state)
 	assert_int_equal(ring_region_size(UINT32_MAX, T_BUFSZ), 0);
 	assert_int_equal(ring_region_size(0x80000000u, T_BUFSZ), 0);
 	assert_int_equal(ring_region_size(T_NBUFS, 0), 0);
-	assert_int_equal(ring_region_size(T_NBUFS, 4096), 0);	/* ≤ FRAME_OFF+60 */
+	assert_true(ring_region_size(T_NBUFS, 4096) > 0);	/* > FRAME_OFF+60 */
 	assert_int_equal(ring_region_size(T_NBUFS, T_BUFSZ + 1), 0);
 	assert_int_equal(ring_region_size(T_NBUFS, T_BUFSZ - 512), 0);
+}
+
+/*
+ * The kernel sends a frame longer than a page as 14 bytes of head and the
+ * rest copied to offset 0 of a fresh page; on AMD Zen that copy is ~20 times
+ * slower when its destination is 1-31 bytes past its source modulo 4096
+ * (proto/ring.h).  true if a frame here avoids that.
+ */
+static bool
+ring_send_copy_fast(const uint8_t *frame)
+{
+	unsigned	dist = (4096 - ((uintptr_t)frame + 14) % 4096) % 4096;
+
+	return dist == 0 || dist >= 32;
 }
 
 static void
@@ -118,6 +132,7 @@ t_check_layout(const struct t_region *t, uint32_t nbufs, uint32_t buf_size)
 	uint8_t		*base = t->mem;
 	size_t		 rbytes = sizeof(struct ring) + nbufs * sizeof(struct ring_desc);
 	uint8_t		*rx = (uint8_t *)rr->rx, *tx = (uint8_t *)rr->tx;
+	uint32_t	 i;
 
 	assert_ptr_equal(rr->base, base);
 	assert_ptr_equal(rr->hdr, base);
@@ -135,9 +150,12 @@ t_check_layout(const struct t_region *t, uint32_t nbufs, uint32_t buf_size)
 	assert_true(rx + rbytes <= tx);
 	assert_true(tx + rbytes <= rr->bufs);
 	assert_true(rr->bufs + (size_t)nbufs * buf_size <= base + t->size);
-	/* frames: ATA data after the AoE header page aligned, last fits */
-	assert_int_equal((uintptr_t)(ring_frame(rr, 0) + 36) % 4096, 0);
-	assert_int_equal((uintptr_t)(ring_frame(rr, nbufs - 1) + 36) % 4096, 0);
+	/* frames: ATA data after the AoE header 512-byte aligned (O_DIRECT),
+	 * last fits */
+	assert_int_equal((uintptr_t)(ring_frame(rr, 0) + 36) % 512, 0);
+	assert_int_equal((uintptr_t)(ring_frame(rr, nbufs - 1) + 36) % 512, 0);
+	for (i = 0; i < nbufs; i++)
+		assert_true(ring_send_copy_fast(ring_frame(rr, i)));
 	assert_int_equal(ring_frame_cap(rr), buf_size - RING_FRAME_OFF);
 	assert_ptr_equal(ring_frame(rr, nbufs - 1) + ring_frame_cap(rr),
 	    rr->bufs + (size_t)nbufs * buf_size);
@@ -179,7 +197,7 @@ test_region_format_bad(void **state)
 	assert_int_equal(ring_region_format(NULL, size, T_NBUFS, T_BUFSZ), -1);
 	assert_int_equal(ring_region_format(mem + 64, size, T_NBUFS, T_BUFSZ), -1);
 	assert_int_equal(ring_region_format(mem, size, 3, T_BUFSZ), -1);
-	assert_int_equal(ring_region_format(mem, size, T_NBUFS, 4096), -1);
+	assert_int_equal(ring_region_format(mem, size, T_NBUFS, 4095), -1);
 	assert_int_equal(ring_region_format(mem, size, 0, T_BUFSZ), -1);
 	/* larger than needed is fine */
 	assert_int_equal(ring_region_format(mem, size + 4096, T_NBUFS, T_BUFSZ), 0);
