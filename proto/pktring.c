@@ -15,8 +15,13 @@ pktring_geometry(uint32_t nbufs, uint32_t buf_size, struct tpacket_req *req)
 {
 	uint32_t	 frame, block, per, blocks;
 
-	/* the largest frame a buffer holds, after the slot's own header */
-	frame = TPACKET_ALIGN(PKTRING_HEADROOM + (buf_size - RING_FRAME_OFF));
+	/* the largest frame a buffer holds, after the slot's own header, in
+	 * whole pages: every frame then starts at the same page offset
+	 * (tp_mac), and netd's copy of it into a buffer, like the kernel's
+	 * into the slot, runs at a distance that is fast on AMD Zen
+	 * (proto/ring.h) for every slot, not for most */
+	frame = PKTRING_HEADROOM + (buf_size - RING_FRAME_OFF);
+	frame = (frame + 4095) & ~4095u;
 	for (block = PKTRING_BLOCK_MIN; block < frame; block <<= 1)
 		;
 	per = block / frame;

@@ -38,6 +38,8 @@ check_geometry(uint32_t nbufs, uint32_t buf_size)
 	/* a slot holds the slot header and any frame a buffer holds */
 	assert_true(req.tp_frame_size >= PKTRING_HEADROOM + buf_size - RING_FRAME_OFF);
 	assert_int_equal(req.tp_frame_size % TPACKET_ALIGNMENT, 0);
+	/* whole pages: every frame at the same page offset (proto/ring.h) */
+	assert_int_equal(req.tp_frame_size % 4096, 0);
 	/* blocks: whole pages, a power of two, at least one slot each */
 	assert_int_equal(req.tp_block_size % 4096, 0);
 	assert_int_equal(req.tp_block_size & (req.tp_block_size - 1), 0);
