@@ -701,16 +701,19 @@ static void
 io_alloc_buffers(struct io_engine *e, unsigned nsect, const uint8_t *old,
     size_t oldcap)
 {
-	size_t		 cap = io_frame_cap(nsect);
+	size_t		 cap = io_frame_cap(nsect), stride;
 	unsigned	 i;
 
-	if ((e->bufmem = calloc(e->nslots, cap)) == NULL)
-		fatal("calloc");
+	/* placed for the kernel's copy out of them (proto/util.h) */
+	if ((e->bufmem = frame_bufs_alloc(e->nslots, cap, &stride)) == NULL)
+		fatal("frame buffers");
 	e->bufsect = nsect;
 	for (i = 0; i < e->nslots; i++) {
-		e->frames[i].buf = e->bufmem + i * cap;
-		if (old != NULL)
-			memcpy(e->frames[i].buf, old + i * oldcap, oldcap);
+		uint8_t	*prev = old != NULL ? e->frames[i].buf : NULL;
+
+		e->frames[i].buf = e->bufmem + i * stride + FRAME_BUF_OFF;
+		if (prev != NULL)
+			memcpy(e->frames[i].buf, prev, oldcap);
 		/* -f: the pattern of some other LBA, written once: what lands
 		 * on the target cannot be verified, but the initiator no
 		 * longer spends most of its CPU time making data (so filling

@@ -199,13 +199,15 @@ void
 pkt_batch_init(struct pkt_batch *b, const struct pkt *p)
 {
 	unsigned	 i;
+	size_t		 stride;
 
 	memset(b, 0, sizeof(*b));
-	b->buf = calloc(PKT_BATCH, p->bufsize);
+	/* placed for the kernel's copy into them (proto/util.h) */
+	b->buf = frame_bufs_alloc(PKT_BATCH, p->bufsize, &stride);
 	if (b->buf == NULL)
-		fatal("calloc");
+		fatal("frame buffers");
 	for (i = 0; i < PKT_BATCH; i++)
-		b->frame[i] = b->buf + i * p->bufsize;
+		b->frame[i] = b->buf + i * stride + FRAME_BUF_OFF;
 }
 
 void

@@ -69,7 +69,8 @@ struct refl {
 	uint64_t	 sectors;
 	uint8_t		*image;		/* NULL with -z */
 	size_t		 bufsize;	/* per frame buffer */
-	uint8_t		*bufs;		/* REFL_BATCH × bufsize */
+	uint8_t		*bufs;		/* REFL_BATCH buffers, stride apart */
+	size_t		 stride;
 	uint8_t		 ident[REFL_SECTOR];
 	/* counters, printed at exit */
 	uint64_t	 rx, tx, batches, reads, writes, cfgs, others, dropped;
@@ -333,7 +334,7 @@ refl_loop(struct refl *r)
 
 	memset(in, 0, sizeof(in));
 	for (i = 0; i < REFL_BATCH; i++) {
-		iov[i].iov_base = r->bufs + i * r->bufsize;
+		iov[i].iov_base = r->bufs + i * r->stride + FRAME_BUF_OFF;
 		iov[i].iov_len = r->bufsize;
 		in[i].msg_hdr.msg_iov = &iov[i];
 		in[i].msg_hdr.msg_iovlen = 1;
@@ -418,8 +419,10 @@ main(int argc, char **argv)
 	refl_open(&r, argv[optind]);
 	refl_image(&r, none);
 	refl_identify_init(&r);
-	if ((r.bufs = calloc(REFL_BATCH, r.bufsize)) == NULL)
-		fatal("calloc");
+	/* placed as AoEde's own buffers are, for the kernel's copies
+	 * (proto/util.h): a reflector slowed by them is no ceiling */
+	if ((r.bufs = frame_bufs_alloc(REFL_BATCH, r.bufsize, &r.stride)) == NULL)
+		fatal("frame buffers");
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = refl_signal;	/* no SA_RESTART: recvmmsg returns */

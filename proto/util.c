@@ -101,6 +101,19 @@ parse_ids(const char *s, uid_t *uid, gid_t *gid)
 	return 0;
 }
 
+void *
+frame_bufs_alloc(unsigned n, size_t size, size_t *stride)
+{
+	size_t	 st = (FRAME_BUF_OFF + size + 4095) & ~(size_t)4095;
+	void	*m;
+
+	if (n == 0 || (m = aligned_alloc(4096, st * n)) == NULL)
+		return NULL;
+	memset(m, 0, st * n);
+	*stride = st;
+	return m;
+}
+
 uint64_t
 now_ns(void)
 {

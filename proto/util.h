@@ -22,6 +22,20 @@ int	parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *v, const char
 /* "uid:gid" numbers, as the supervisor passes them to its children. */
 int	parse_ids(const char *s, uid_t *uid, gid_t *gid);
 
+/*
+ * Frame buffers for sending and receiving on a packet socket: n zeroed
+ * buffers of at least `size` bytes in one page-aligned block (free() it);
+ * buffer i starts at block + i * *stride + FRAME_BUF_OFF.  The kernel copies
+ * a frame longer than a page between the buffer's byte 14 onwards and offset
+ * 0 of a page of its own, and AMD Zen's `rep movsb` runs ~20 times slower
+ * when its destination is 1-31 bytes past its source modulo 4096
+ * (proto/ring.h).  A buffer from malloc, 16 bytes into a page, hits that on
+ * every receive; at FRAME_BUF_OFF byte 14 is 64 bytes into a page, so the
+ * copies run 64 bytes apart one way and 4032 the other.
+ */
+#define FRAME_BUF_OFF	50
+void	*frame_bufs_alloc(unsigned n, size_t size, size_t *stride);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t now_ns(void);
 
