@@ -398,11 +398,52 @@ aio_commit_due(const struct export *x, uint64_t *min_seq)
 	return false;
 }
 
+/* What waits for x's fsync and this one covers moves to `covered`; the
+ * fsync is then x's one in flight. */
+static void
+aio_cover_waiting(struct engine *e, struct export *x, uint64_t min_seq)
+{
+	struct engine_io	*io, *next;
+
+	for (io = TAILQ_FIRST(&x->aio.waiting); io != NULL; io = next) {
+		next = TAILQ_NEXT(io, link);
+		if (io->op == ENGINE_IO_FLUSH && io->seq > min_seq)
+			continue;	/* an earlier write is in flight */
+		if (io->op == ENGINE_IO_WRITE)
+			x->aio.nwait_writes--;
+		TAILQ_REMOVE(&x->aio.waiting, io, link);
+		TAILQ_INSERT_TAIL(&x->aio.covered, io, link);
+	}
+	x->aio.fsync_busy = true;
+	e->fsyncs_busy++;
+	x->st.fsyncs++;
+}
+
+/*
+ * The group commit of a memory-backed (tmpfs) image: its fdatasync waits
+ * for no device, so it is made at once rather than through the ring,
+ * which would cost a ring round and a wake-up of blockd per commit.  What
+ * it answers may let held-back requests start, and their writes wait for
+ * a commit again: hence the loop (each round answers what waited).
+ */
+static void
+aio_commit_inline(struct engine *e, struct export *x)
+{
+	uint64_t	 min_seq;
+	int		 rc;
+
+	while (aio_commit_due(x, &min_seq)) {
+		aio_cover_waiting(e, x, min_seq);
+		rc = fdatasync(x->fd) == 0 ? 0 : -errno;
+		aio_fsync_done(e, x, rc);
+		engine_inline_flush(e);
+	}
+}
+
 void
 engine_aio_commit(struct engine *e)
 {
 	struct io_uring_sqe	*sqe;
-	struct engine_io	*io, *next;
 	struct export		*x;
 	uint64_t		 min_seq;
 	unsigned		 i;
@@ -414,25 +455,18 @@ engine_aio_commit(struct engine *e)
 	engine_inline_flush(e);
 	for (i = 0; i < e->nexports; i++) {
 		x = &e->exports[i];
+		if (x->inline_wr == EXPORT_INLINE_MEMORY) {
+			aio_commit_inline(e, x);
+			continue;
+		}
 		if (!aio_commit_due(x, &min_seq))
 			continue;
 		if ((sqe = aio_sqe(e)) == NULL)
 			return;		/* the next reap tries again */
-		for (io = TAILQ_FIRST(&x->aio.waiting); io != NULL; io = next) {
-			next = TAILQ_NEXT(io, link);
-			if (io->op == ENGINE_IO_FLUSH && io->seq > min_seq)
-				continue;	/* an earlier write is in flight */
-			if (io->op == ENGINE_IO_WRITE)
-				x->aio.nwait_writes--;
-			TAILQ_REMOVE(&x->aio.waiting, io, link);
-			TAILQ_INSERT_TAIL(&x->aio.covered, io, link);
-		}
+		aio_cover_waiting(e, x, min_seq);
 		io_uring_prep_fsync(sqe, x->fixed, IORING_FSYNC_DATASYNC);
 		sqe->flags |= IOSQE_FIXED_FILE;
 		io_uring_sqe_set_data(sqe, &x->aio.fsync_op);
-		x->aio.fsync_busy = true;
-		e->fsyncs_busy++;
-		x->st.fsyncs++;
 	}
 }
 

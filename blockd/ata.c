@@ -20,6 +20,7 @@
 #include "engine_int.h"
 #include "fullio.h"
 #include "log.h"
+#include "memio.h"
 
 #define ATA_SECTOR		512
 #define ATA_STAT_OK		ATA_STAT_DRDY
@@ -213,12 +214,33 @@ engine_inline_setup(struct export *x)
 	x->inline_rd = x->inline_wr = EXPORT_INLINE_NONE;
 	if (x->flags & EXPORT_DIRECT)
 		return;
-	if (fstatfs(x->fd, &sf) == 0 && sf.f_type == TMPFS_MAGIC)
+	if (fstatfs(x->fd, &sf) == 0 && sf.f_type == TMPFS_MAGIC) {
 		x->inline_rd = x->inline_wr = EXPORT_INLINE_MEMORY;
-	else
+		(void)memio_map(x);
+	} else
 		x->inline_rd = x->inline_wr = EXPORT_INLINE_NOWAIT;
 	log_debug("%s: inline I/O %s", x->name,
-	    x->inline_rd == EXPORT_INLINE_MEMORY ? "(tmpfs)" : "(RWF_NOWAIT)");
+	    x->inline_rd != EXPORT_INLINE_MEMORY ? "(RWF_NOWAIT)" :
+	    x->map != NULL ? "(tmpfs, mapped)" : "(tmpfs)");
+}
+
+/*
+ * A memory-backed image's transfer as a copy through its mapping
+ * (memio.h): the bytes, or -1 when it is not mapped there or the copy
+ * faulted (the mapping is then gone): the system call does it instead.
+ */
+static ssize_t
+ata_memio(struct export *x, bool rd, const struct iovec *iov, unsigned niov,
+    uint64_t off)
+{
+	size_t		 len = 0;
+	unsigned	 i;
+
+	for (i = 0; i < niov; i++)
+		len += iov[i].iov_len;
+	if (!memio_covers(x, rd, off, len))
+		return -1;
+	return memio_transfer(x, rd, iov, niov, off);
 }
 
 /*
@@ -255,6 +277,11 @@ ata_io_inline(struct engine *e, struct engine_io *io, size_t *len)
 	} else {
 		one.iov_base = io->r.frame + AOE_ATA_HDR_LEN;
 		one.iov_len = io->n;
+	}
+	if (mode == EXPORT_INLINE_MEMORY &&
+	    (got = ata_memio(x, io->op == ENGINE_IO_READ, iov, niov, off)) > 0) {
+		*len = ata_io_done(e, io, (int)got);
+		return true;
 	}
 	do {
 		if (io->op == ENGINE_IO_READ)
@@ -371,6 +398,9 @@ ata_gather_transfer(struct engine *e)
 	int		 flags = mode == EXPORT_INLINE_NOWAIT ? RWF_NOWAIT : 0;
 	ssize_t		 got;
 
+	if (mode == EXPORT_INLINE_MEMORY && (got = ata_memio(x, rd,
+	    e->gather.iov, e->gather.n, e->gather.off)) >= 0)
+		return got;
 	do
 		got = rd ?
 		    preadv2(x->fd, e->gather.iov, (int)e->gather.n, (off_t)e->gather.off, flags) :

@@ -188,6 +188,11 @@ struct export {
 	/* inline I/O (ata.c, engine_inline_setup()): EXPORT_INLINE_* for
 	 * reads and writes */
 	uint8_t		 inline_rd, inline_wr;
+	/* a memory-backed image, mapped (memio.h): NULL, or map_len bytes
+	 * of the file from its start */
+	uint8_t		*map;
+	size_t		 map_len;
+	bool		 map_writable;
 
 	struct export_ext ext;
 

@@ -34,6 +34,7 @@
 
 #include "blockd.h"
 #include "log.h"
+#include "memio.h"
 #include "state.h"
 #include "util.h"
 
@@ -138,6 +139,7 @@ reconf_export_remove(struct blockd *b, struct msg_in *m)
 	if ((rc = export_sync(x)) != 0)
 		log_warnx("%s: flush at removal: %s", x->name, strerror(-rc));
 	freeze_export_removed(x);
+	memio_unmap(x);
 	close(x->fd);
 	x->fd = -1;
 	if (x->cache != NULL) {
