@@ -159,9 +159,13 @@ def markdown(meta, best):
     L.append("| requests | sequential %s KiB, random %s KiB over a %s MiB image |"
              % (meta.get("seq_bs", 0) // 1024, meta.get("rand_bs", 0) // 1024, meta.get("image_mb")))
     L.append("| Buffer Count | %s for every target (vblade `-b`, aoede `-b`, reflector `-b`) |" % meta.get("bufcnt"))
-    pin = meta.get("pin_qd1") or ""
-    L.append("| pinning | %s |" % ("QD 1: aoebench on CPU %s, every target process on CPU %s; other depths unpinned"
-                                   % tuple(pin.split()) if len(pin.split()) == 2 else "none"))
+    pin = (meta.get("pin_qd1") or "").split()
+    pinn = (meta.get("pin_qdn") or "").split()
+    how = "QD 1: aoebench on CPU %s, every target process on CPU %s" % tuple(pin) if len(pin) == 2 \
+        else "QD 1: none"
+    how += "; other depths: " + ("aoebench on CPU %s, every target process on CPU %s" % tuple(pinn)
+                                 if len(pinn) == 2 else "unpinned")
+    L.append("| pinning | %s |" % how)
     L.append("")
     L.append("Targets: `aoede-w` = `aoede -w` (acknowledge once in the kernel, vblade's behaviour), "
              "`vblade` = vblade default, `aoede-s` = `aoede` (sync, the default: fdatasync before the "

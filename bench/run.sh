@@ -35,6 +35,10 @@
 #   BENCH_PIN_QD1        "INITIATOR_CPU TARGET_CPU" at QD 1 (default "1 1":
 #                        one CPU for both, see docs/performance.md;
 #                        empty: never pin).  Other depths are not pinned.
+#   BENCH_PIN            "INITIATOR_CPU TARGET_CPUS" at the other depths
+#                        (default "0 1": each target gets CPU 1 to itself,
+#                        aoebench CPU 0, as two hosts on a LAN would have;
+#                        see docs/performance.md; empty: not pinned)
 #   BENCH_OUT            where results.{json,md} go (default bench)
 #   AOEDE_BUILD          the build directory (default build)
 #   BENCH_VARIANTS_DIR   where other builds of AoEde live (default
@@ -66,6 +70,7 @@ IMAGE_MB=${BENCH_IMAGE_MB:-1024}
 VARIANTS_DIR=${BENCH_VARIANTS_DIR:-$B/variants}
 BUFCNT=${BENCH_BUFCNT:-64}
 PIN_QD1=${BENCH_PIN_QD1-"1 1"}
+PIN_QDN=${BENCH_PIN-"0 1"}
 DISK=${BENCH_DISK:-0}
 VBLADE=${VBLADE:-/usr/sbin/vblade}
 NCPU=$(nproc)
@@ -260,6 +265,10 @@ run_one() {	# TARGET K MTU WORKLOAD QD ROUND
 		set -- $PIN_QD1
 		pin="-x $1"
 		target_pin "$t" "$2"
+	elif [ "$qd" != 1 ] && [ -n "$PIN_QDN" ]; then
+		set -- $PIN_QDN
+		pin="-x $1"
+		target_pin "$t" "$2"
 	else
 		target_pin "$t" "0-$((NCPU - 1))"
 	fi
@@ -302,8 +311,9 @@ run_one() {	# TARGET K MTU WORKLOAD QD ROUND
 	    "$(git -C "$HERE/.." describe --always --dirty --abbrev=7 2>/dev/null)"
 	printf '"store":"%s","seconds":%s,"rounds":%s,"seq_bs":%s,"rand_bs":%s,' \
 	    "$STORE" "$SECS" "$ROUNDS" "$SEQ_BS" "$RAND_BS"
-	printf '"image_mb":%s,"bufcnt":%s,"pin_qd1":"%s","quick":%s,"clk_tck":%s}\n' \
-	    "$IMAGE_MB" "$BUFCNT" "$PIN_QD1" "$QUICK" "$(getconf CLK_TCK)"
+	printf '"image_mb":%s,"bufcnt":%s,"pin_qd1":"%s","pin_qdn":"%s",' \
+	    "$IMAGE_MB" "$BUFCNT" "$PIN_QD1" "$PIN_QDN"
+	printf '"quick":%s,"clk_tck":%s}\n' "$QUICK" "$(getconf CLK_TCK)"
 } >"$WORK/meta.json"
 : >"$WORK/runs.jsonl"
 
