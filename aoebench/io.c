@@ -695,11 +695,11 @@ io_resplit(struct io_engine *e)
 }
 
 /* One block of nslots frame buffers of nsect sectors each; the frames
- * point into it.  With old (the previous block), what each frame holds is
- * carried over: queued frames are sent from there. */
+ * point into it.  With oldcap (the capacity of the frames' previous
+ * buffers, which the caller frees after), what each frame holds is carried
+ * over: queued frames are sent from there. */
 static void
-io_alloc_buffers(struct io_engine *e, unsigned nsect, const uint8_t *old,
-    size_t oldcap)
+io_alloc_buffers(struct io_engine *e, unsigned nsect, size_t oldcap)
 {
 	size_t		 cap = io_frame_cap(nsect), stride;
 	unsigned	 i;
@@ -709,10 +709,10 @@ io_alloc_buffers(struct io_engine *e, unsigned nsect, const uint8_t *old,
 		fatal("frame buffers");
 	e->bufsect = nsect;
 	for (i = 0; i < e->nslots; i++) {
-		uint8_t	*prev = old != NULL ? e->frames[i].buf : NULL;
+		uint8_t	*prev = e->frames[i].buf;
 
 		e->frames[i].buf = e->bufmem + i * stride + FRAME_BUF_OFF;
-		if (prev != NULL)
+		if (oldcap > 0)
 			memcpy(e->frames[i].buf, prev, oldcap);
 		/* -f: the pattern of some other LBA, written once: what lands
 		 * on the target cannot be verified, but the initiator no
@@ -730,7 +730,7 @@ io_grow_buffers(struct io_engine *e, unsigned nsect)
 {
 	uint8_t	*old = e->bufmem;
 
-	io_alloc_buffers(e, nsect, old, io_frame_cap(e->bufsect));
+	io_alloc_buffers(e, nsect, io_frame_cap(e->bufsect));
 	free(old);
 }
 
@@ -782,7 +782,7 @@ io_setup(struct io_engine *e, struct pkt *p, const struct bench_opts *o,
 	/* lowest slot on top: slots are reused in a stable order */
 	for (i = 0; i < e->nslots; i++)
 		e->freeslots[e->nfree++] = e->nslots - 1 - i;
-	io_alloc_buffers(e, e->bufsect, NULL, 0);
+	io_alloc_buffers(e, e->bufsect, 0);
 	memset(&e->hdr, 0, sizeof(e->hdr));
 	memcpy(e->hdr.dst, t->mac, 6);
 	memcpy(e->hdr.src, p->mac, 6);

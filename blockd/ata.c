@@ -231,13 +231,8 @@ engine_inline_setup(struct export *x)
  */
 static ssize_t
 ata_memio(struct export *x, bool rd, const struct iovec *iov, unsigned niov,
-    uint64_t off)
+    uint64_t off, size_t len)
 {
-	size_t		 len = 0;
-	unsigned	 i;
-
-	for (i = 0; i < niov; i++)
-		len += iov[i].iov_len;
 	if (!memio_covers(x, rd, off, len))
 		return -1;
 	return memio_transfer(x, rd, iov, niov, off);
@@ -278,8 +273,9 @@ ata_io_inline(struct engine *e, struct engine_io *io, size_t *len)
 		one.iov_base = io->r.frame + AOE_ATA_HDR_LEN;
 		one.iov_len = io->n;
 	}
-	if (mode == EXPORT_INLINE_MEMORY &&
-	    (got = ata_memio(x, io->op == ENGINE_IO_READ, iov, niov, off)) > 0) {
+	if (mode == EXPORT_INLINE_MEMORY && (got = ata_memio(x,
+	    io->op == ENGINE_IO_READ, iov, niov, off, io->nfill > 0 ?
+	    (size_t)io->nfill * CACHE_BLOCK : io->n)) > 0) {
 		*len = ata_io_done(e, io, (int)got);
 		return true;
 	}
@@ -399,7 +395,8 @@ ata_gather_transfer(struct engine *e)
 	ssize_t		 got;
 
 	if (mode == EXPORT_INLINE_MEMORY && (got = ata_memio(x, rd,
-	    e->gather.iov, e->gather.n, e->gather.off)) >= 0)
+	    e->gather.iov, e->gather.n, e->gather.off,
+	    e->gather.end - e->gather.off)) >= 0)
 		return got;
 	do
 		got = rd ?

@@ -3,9 +3,6 @@
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
-
-#include <linux/magic.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -63,17 +60,15 @@ memio_catch_sigbus(void)
 	return true;
 }
 
-/* The file x's export lies in, if it is a fully allocated tmpfs file:
- * its size, else 0. */
+/* The tmpfs file x's export lies in, if it is fully allocated: its size,
+ * else 0. */
 static uint64_t
 memio_mappable(const struct export *x)
 {
-	struct statfs	 sf;
 	struct stat	 st;
 	uint64_t	 end = x->offset + x->sectors * 512;
 
-	if (fstatfs(x->fd, &sf) == -1 || sf.f_type != TMPFS_MAGIC ||
-	    fstat(x->fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_size <= 0)
+	if (fstat(x->fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_size <= 0)
 		return 0;
 	if ((uint64_t)st.st_size < end)
 		return 0;

@@ -28,9 +28,9 @@
 
 struct export;
 
-/* Map x's image if it is memory-backed and fully allocated; true if it is
- * mapped.  Installs the SIGBUS handler the first time (before the sandbox:
- * it needs rt_sigaction). */
+/* Map x's image, which the caller found on tmpfs (engine_inline_setup()),
+ * if it is fully allocated; true if it is mapped.  Installs the SIGBUS
+ * handler (before the sandbox: it needs rt_sigaction). */
 bool	memio_map(struct export *x);
 /* Drop x's mapping, if any. */
 void	memio_unmap(struct export *x);

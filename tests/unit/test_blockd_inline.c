@@ -301,7 +301,7 @@ test_inline_read_write(void **state)
 }
 
 /* a "sync" write done inline is answered only once its group commit's
- * fsync (through the ring) succeeded */
+ * fsync succeeded (on tmpfs made at once by the commit the drain runs) */
 static void
 test_inline_sync_write(void **state)
 {
