@@ -93,6 +93,25 @@ shadow_find(const struct shadow *sh, uint64_t s, uint64_t end, bool on)
 	return end;
 }
 
+/* Clear the bits past the export's last sector in the map's last word;
+ * returns how many were set.  No write ever sets them: they are damage,
+ * and no sector of the export lives there.  Left set, they would count
+ * toward `mapped`, which a merge, bounded by the export, never brings to 0. */
+static unsigned
+shadow_clear_tail(struct shadow *sh)
+{
+	uint64_t	 keep, *last;
+	unsigned	 set;
+
+	if (sh->sectors % WORD_BITS == 0)
+		return 0;
+	keep = (UINT64_C(1) << (sh->sectors % WORD_BITS)) - 1;
+	last = &sh->bits[sh->sectors / WORD_BITS];
+	set = (unsigned)__builtin_popcountll(*last & ~keep);
+	*last &= keep;
+	return set;
+}
+
 static uint64_t
 shadow_count(const struct shadow *sh)
 {
@@ -222,6 +241,7 @@ shadow_open_existing(struct shadow *sh, char *err, size_t errsize)
 {
 	char		 name[SHADOW_NAME_MAX];
 	struct stat	 st;
+	unsigned	 tail;
 
 	shadow_file_name(sh, "shadow", name);
 	if ((sh->data_fd = openat(sh->dirfd, name, O_RDWR | O_CLOEXEC |
@@ -240,6 +260,9 @@ shadow_open_existing(struct shadow *sh, char *err, size_t errsize)
 	if (shadow_map_in(sh, err, errsize) == -1 ||
 	    shadow_check_hdr(sh, sh->hdr, err, errsize) == -1)
 		return -1;
+	if ((tail = shadow_clear_tail(sh)) > 0)
+		log_warnx("%s: shadow map %s.map had %u bits set past the "
+		    "export's end; cleared", sh->name, sh->name, tail);
 	sh->state = (enum shadow_state)sh->hdr->state;
 	sh->mapped = shadow_count(sh);
 	sh->merge_total = sh->mapped;

@@ -13,8 +13,9 @@
  *     shadow copy over a newer write;
  *   - restart: a second struct shadow loaded from the same directory finds
  *     the export frozen or merging, with the same bits, and carries on;
- *   - shadow_load refuses a corrupt, foreign-sized or short map and removes
- *     the leftovers of an interrupted freeze or thaw;
+ *   - shadow_load refuses a corrupt, foreign-sized or short map, drops bits
+ *     set past the export's end (the merge then ends), and removes the
+ *     leftovers of an interrupted freeze or thaw;
  *   - a full shadow file system (a 256 KiB tmpfs, root only): -ENOSPC and
  *     the image unchanged, and no crash when the last free page goes to a
  *     write whose bits lie on a map page not touched before.
@@ -913,6 +914,38 @@ test_load_map_without_shadow_file(void **state)
 	assert_true(dir_has(f, SHADOW_MAP));
 }
 
+/* Bits past the export's last sector (a corrupt map whose header is
+ * intact): no sector of the export is there, so they are dropped at load
+ * with the rest kept, and the merge ends.  Counted, they made `mapped` stay
+ * above 0 after every pass and the merge start over for ever. */
+static void
+test_load_bits_past_the_end(void **state)
+{
+	static const uint64_t	 runs[][2] = { { 7, 10 } };
+	struct fixture		*f = *state;
+	uint64_t		 tail = UINT64_MAX << (100 - 64);
+	unsigned		 steps = 0;
+	int			 rc;
+
+	frozen_and_killed(f, 100);
+	/* sectors 100-127 in the map's second word */
+	write_dir_file(f, SHADOW_MAP, &tail, sizeof(tail), SHADOW_HDR_SIZE + 8);
+	restart(f, &f->sh);
+	assert_int_equal(f->sh.state, SHADOW_FROZEN);
+	assert_int_equal(f->sh.mapped, 3);
+	assert_bits(&f->sh, runs, sizeof(runs) / sizeof(runs[0]));
+	assert_reads_model(f, &f->sh, 0, 100);
+
+	unfreeze_ok(f, &f->sh);
+	do {
+		rc = shadow_merge_step(&f->sh, f->image_fd, f->image_off);
+		assert_true(rc == 0 || rc == 1);
+		assert_true(++steps < 10);
+	} while (rc == 1);
+	assert_thawed_and_gone(f, &f->sh);
+	assert_image_is_model(f);
+}
+
 static void
 test_load_removes_leftovers(void **state)
 {
@@ -1098,6 +1131,7 @@ main(void)
 		T(test_load_wrong_sector_count),
 		T(test_load_truncated_map),
 		T(test_load_map_without_shadow_file),
+		T(test_load_bits_past_the_end),
 		T(test_load_removes_leftovers),
 		T(test_full_file_system),
 		T(test_full_file_system_last_page),
