@@ -98,38 +98,6 @@ ata_in_range(const struct export *x, uint64_t lba, unsigned scnt)
 	return lba <= x->sectors && scnt <= x->sectors - lba;
 }
 
-/* A cache fill: preadv of whole blocks, short transfers continued. */
-static int
-ata_preadv_full(int fd, struct iovec *iov, unsigned niov, uint64_t off)
-{
-	ssize_t	 got;
-	size_t	 left;
-
-	while (niov > 0) {
-		got = preadv(fd, iov, (int)niov, (off_t)off);
-		if (got == -1) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (got == 0)
-			return -EIO;
-		off += (uint64_t)got;
-		for (left = (size_t)got; left > 0 && niov > 0; ) {
-			if (left >= iov->iov_len) {
-				left -= iov->iov_len;
-				iov++;
-				niov--;
-			} else {
-				iov->iov_base = (uint8_t *)iov->iov_base + left;
-				iov->iov_len -= left;
-				left = 0;
-			}
-		}
-	}
-	return 0;
-}
-
 static void
 ata_log_io(const struct export *x, const char *what, unsigned scnt,
     uint64_t lba, uint64_t off, int err)
@@ -198,7 +166,7 @@ ata_read_sync(struct export *x, uint8_t *out, uint64_t lba, unsigned scnt,
 		nfill = cache_fill_begin(x->cache, lba, scnt, slots, iov, &first);
 	if (nfill == 0)
 		return full_pread(x->fd, out, n, off);
-	rc = ata_preadv_full(x->fd, iov, nfill,
+	rc = full_preadv(x->fd, iov, nfill,
 	    x->offset + first * CACHE_BLOCK);
 	if (rc == 0)
 		cache_fill_copy(x->cache, slots, first, lba, scnt, out);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <setjmp.h>
@@ -48,6 +49,8 @@ static struct t_injq	t_pread_q, t_pwrite_q, t_fdatasync_q;
 
 ssize_t	__real_pread(int, void *, size_t, off_t);
 ssize_t	__wrap_pread(int, void *, size_t, off_t);
+ssize_t	__real_preadv(int, const struct iovec *, int, off_t);
+ssize_t	__wrap_preadv(int, const struct iovec *, int, off_t);
 ssize_t	__real_pwrite(int, const void *, size_t, off_t);
 ssize_t	__wrap_pwrite(int, const void *, size_t, off_t);
 int	__real_fdatasync(int);
@@ -89,6 +92,37 @@ __wrap_pread(int fd, void *buf, size_t n, off_t off)
 		return 0;
 	default:
 		return __real_pread(fd, buf, n, off);
+	}
+}
+
+/* The image's reads (full_pread, a cache fill) go through preadv: the
+ * same queue as pread.  T_SHORT keeps the first val bytes of the iovecs. */
+ssize_t
+__wrap_preadv(int fd, const struct iovec *iov, int niov, off_t off)
+{
+	struct t_inj	 i = t_inj_next(&t_pread_q);
+	struct iovec	 cut[16];
+	size_t		 left;
+	int		 k;
+
+	switch (i.kind) {
+	case T_ERRNO:
+		errno = i.val;
+		return -1;
+	case T_SHORT:
+		assert_true(niov <= 16);
+		left = (size_t)i.val;
+		for (k = 0; k < niov && left > 0; k++) {
+			cut[k] = iov[k];
+			if (cut[k].iov_len > left)
+				cut[k].iov_len = left;
+			left -= cut[k].iov_len;
+		}
+		return __real_preadv(fd, cut, k, off);
+	case T_ZERO:
+		return 0;
+	default:
+		return __real_preadv(fd, iov, niov, off);
 	}
 }
 
