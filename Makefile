@@ -106,7 +106,8 @@ $(B)/aoede-blockd: $(B)/obj/blockd/main.o $(LIB_BLOCKD) $(LIB_PROTO)
 $(B)/aoectl: $(B)/obj/ctl/main.o $(LIB_CTL) $(LIB_PROTO)
 $(B)/aoebench: $(B)/obj/aoebench/main.o $(LIB_BENCH) $(LIB_PROTO)
 $(B)/aoe-reflector: $(B)/obj/bench/reflector.o $(LIB_PROTO)
-$(PROGS) $(B)/aoe-reflector:
+$(B)/aoe-switchcost: $(B)/obj/bench/switchcost.o $(LIB_PROTO)
+$(PROGS) $(B)/aoe-reflector $(B)/aoe-switchcost:
 	$(if $(V),,@echo "  LD      $@";)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # unit tests: tests/unit/test_<folder>_<unit>.c links that folder's library
@@ -180,7 +181,7 @@ lint: deps
 # --- benchmarks (not in make check) ---------------------------------
 # BENCH_QUICK=1 for a short matrix, BENCH_DISK=1 for images on disk; see
 # bench/run.sh for the other BENCH_* knobs and docs/performance.md
-bench: deps all users $(B)/aoe-reflector
+bench: deps all users $(B)/aoe-reflector $(B)/aoe-switchcost
 	@AOEDE_BUILD=$(B) sh bench/run.sh
 	@echo "== blockd's cache against none (bench/cache.sh)"
 	@AOEDE_BUILD=$(B) sh bench/cache.sh | tee bench/cache.txt

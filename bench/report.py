@@ -166,6 +166,10 @@ def markdown(meta, best):
     how += "; other depths: " + ("aoebench on CPU %s, every target process on CPU %s" % tuple(pinn)
                                  if len(pinn) == 2 else "unpinned")
     L.append("| pinning | %s |" % how)
+    sc = meta.get("switchcost")
+    if sc:
+        L.append("| one CPU (CPU %s, `aoe-switchcost`) | a system call %.2f µs, `sched_yield` %.2f µs, "
+                 "a context switch %.2f µs |" % (sc["cpu"], sc["syscall_us"], sc["yield_us"], sc["switch_us"]))
     L.append("")
     L.append("Targets: `aoede-w` = `aoede -w` (acknowledge once in the kernel, vblade's behaviour), "
              "`vblade` = vblade default, `aoede-s` = `aoede` (sync, the default: fdatasync before the "
@@ -181,6 +185,12 @@ def markdown(meta, best):
     for name, ok, pts in goals(best, mtus, [w for w in wls if w in GOAL_WORKLOADS], qds):
         L.append("| %s | %s | %s |" % (name, "yes" if ok else "**no**", pts))
     L.append("")
+    if sc:
+        L.append("At QD 1 on one CPU a one-frame request (4 KiB at MTU 9000) to AoEde crosses four context switches (initiator → netd → "
+                 "blockd → netd → initiator), one to vblade or the reflector two: the privilege separation's "
+                 "hop costs 2 × %.2f µs = %.1f µs per request on this machine "
+                 "(docs/performance.md, \"What bounds QD1\")." % (sc["switch_us"], 2 * sc["switch_us"]))
+        L.append("")
     L.append("## Ratios")
     L.append("")
     L.append("Throughput ratios (MB/s); `cpu` = ratio of target CPU per GB; `p50` = ratio of median latency.")

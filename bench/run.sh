@@ -79,7 +79,7 @@ SECTORS=$((IMAGE_MB * 2048))
 
 die() { echo "bench: $*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, AF_PACKET)"
-for p in aoede aoede-netd aoede-blockd aoebench aoe-reflector; do
+for p in aoede aoede-netd aoede-blockd aoebench aoe-reflector aoe-switchcost; do
 	[ -x "$B/$p" ] || die "$B/$p not built"
 done
 [ -x "$VBLADE" ] || die "$VBLADE missing (apt-get install vblade)"
@@ -300,6 +300,10 @@ run_one() {	# TARGET K MTU WORKLOAD QD ROUND
 }
 
 # --- the matrix -----------------------------------------------------------------
+# What a system call and a context switch cost on the QD 1 CPU: the bound of
+# AoEde's QD 1 latency against a one-process target (bench/switchcost.c).
+set -- ${PIN_QD1:-0 0}
+SWITCHCOST=$("$B/aoe-switchcost" "$2") || die "aoe-switchcost failed"
 {
 	printf '{"date":"%s","host":"%s","nproc":%s,' "$(date -u +%FT%TZ)" \
 	    "$(hostname)" "$NCPU"
@@ -313,6 +317,7 @@ run_one() {	# TARGET K MTU WORKLOAD QD ROUND
 	    "$STORE" "$SECS" "$ROUNDS" "$SEQ_BS" "$RAND_BS"
 	printf '"image_mb":%s,"bufcnt":%s,"pin_qd1":"%s","pin_qdn":"%s",' \
 	    "$IMAGE_MB" "$BUFCNT" "$PIN_QD1" "$PIN_QDN"
+	printf '"switchcost":%s,' "$SWITCHCOST"
 	printf '"quick":%s,"clk_tck":%s}\n' "$QUICK" "$(getconf CLK_TCK)"
 } >"$WORK/meta.json"
 : >"$WORK/runs.jsonl"
