@@ -35,6 +35,7 @@
 #include <liburing.h>
 
 #include "engine_int.h"
+#include "fullio.h"
 #include "log.h"
 
 static struct io_uring_sqe *
@@ -430,12 +431,10 @@ static void
 aio_commit_inline(struct engine *e, struct export *x)
 {
 	uint64_t	 min_seq;
-	int		 rc;
 
 	while (aio_commit_due(x, &min_seq)) {
 		aio_cover_waiting(e, x, min_seq);
-		rc = fdatasync(x->fd) == 0 ? 0 : -errno;
-		aio_fsync_done(e, x, rc);
+		aio_fsync_done(e, x, full_fdatasync(x->fd));
 		engine_inline_flush(e);
 	}
 }
