@@ -1319,13 +1319,12 @@ test_cfg_set(void **state)
 
 /* --- MAC Mask List ------------------------------------------------------ */
 
+/* test_mask, step by step: each step starts from the list the one before
+ * left */
 static void
-test_mask(void **state)
+mask_read_empty(void)
 {
-	static const uint8_t	 add[] = { AOE_DCMD_ADD };
-	uint8_t		 dcmds[3], macs[3][6];
-	char		 log[2048];
-	size_t		 len, r;
+	size_t		 len;
 
 	/* read of the empty list */
 	len = t_mask(T_H1, 0x21, AOE_MCMD_READ, 0, NULL, NULL);
@@ -1335,6 +1334,14 @@ test_mask(void **state)
 	assert_int_equal(t_buf[26], 0);
 	assert_int_equal(t_buf[27], 0);
 	t_check_zero(28, 60);
+}
+
+static void
+mask_add_h1(void)
+{
+	uint8_t		 dcmds[3], macs[3][6];
+	char		 log[2048];
+	size_t		 len, r;
 
 	/* add H1 (twice: the second is a no-op), delete an absent MAC */
 	dcmds[0] = AOE_DCMD_ADD;
@@ -1362,6 +1369,13 @@ test_mask(void **state)
 	assert_memory_equal(t_buf + 30, T_H1, 6);
 	t_check_zero(36, 60);
 	assert_int_equal(t_x[0].nmasks, 1);
+}
+
+static void
+mask_h2_invisible(void)
+{
+	static const uint8_t	 add[] = { AOE_DCMD_ADD };
+	size_t		 len;
 
 	/* H2 is now invisible: ATA and config queries dropped, counted */
 	len = t_cfg(T_H2, AOE_MAJOR_ANY, AOE_MINOR_ANY, 0, AOE_CCMD_READ,
@@ -1381,6 +1395,13 @@ test_mask(void **state)
 	/* H1 still served */
 	len = t_ata(T_H1, 1, 0, 2, 0, ATA_CMD_IDENTIFY, 1, 0, NULL, 0);
 	assert_int_equal(t_run(&t_nic0, len, NULL), 36 + 512);
+}
+
+static void
+mask_bad_dcmd_stops(void)
+{
+	uint8_t		 dcmds[3], macs[3][6];
+	size_t		 len;
 
 	/* add H2, then a bad DCmd at index 1 stops before the delete */
 	dcmds[0] = AOE_DCMD_ADD;
@@ -1398,11 +1419,19 @@ test_mask(void **state)
 	t_check_zero(28, 60);
 	assert_int_equal(t_x[0].nmasks, 2);
 	assert_memory_equal(t_x[0].masks[1], T_H2, 6);
+}
+
+static void
+mask_delete_keeps_order(void)
+{
+	uint8_t		 dcmds[2], macs[2][6];
+	size_t		 len;
 
 	/* delete H1 keeps the order of the rest; read shows the list */
 	dcmds[0] = AOE_DCMD_DEL;
 	dcmds[1] = AOE_DCMD_NONE;
 	memcpy(macs[0], T_H1, 6);
+	memcpy(macs[1], T_H2, 6);	/* as the step before left it */
 	len = t_mask(T_H2, 0x25, AOE_MCMD_EDIT, 2, dcmds,
 	    (const uint8_t (*)[6])macs);
 	assert_int_equal(t_run(&t_nic0, len, NULL), 60);
@@ -1414,6 +1443,13 @@ test_mask(void **state)
 	assert_int_equal(t_run(&t_nic0, len, NULL), 60);
 	assert_int_equal(t_buf[27], 1);
 	assert_memory_equal(t_buf + 30, T_H2, 6);
+}
+
+static void
+mask_bad_requests(void)
+{
+	static const uint8_t	 add[] = { AOE_DCMD_ADD };
+	size_t		 len;
 
 	/* unknown MCmd → AoE error 2 */
 	len = t_mask(T_H2, 0x27, 9, 0, NULL, NULL);
@@ -1430,6 +1466,17 @@ test_mask(void **state)
 	t_check_zero(28, 60);
 	assert_int_equal(t_x[0].nmasks, 1);
 	assert_int_equal(t_x[0].st.err_badarg, 2);
+}
+
+static void
+test_mask(void **state)
+{
+	mask_read_empty();
+	mask_add_h1();
+	mask_h2_invisible();
+	mask_bad_dcmd_stops();
+	mask_delete_keeps_order();
+	mask_bad_requests();
 	(void)state;
 }
 
@@ -1473,12 +1520,12 @@ test_mask_full(void **state)
 
 /* --- Reserve/Release ---------------------------------------------------- */
 
+/* test_reserve, step by step: each step starts from the list the one
+ * before left */
 static void
-test_reserve(void **state)
+reserve_read_empty(void)
 {
-	uint8_t		 two[2][6];
-	char		 log[2048];
-	size_t		 len, r;
+	size_t		 len;
 
 	/* read of the empty list */
 	len = t_rsv(T_H1, 0x41, AOE_RCMD_READ, NULL, 0);
@@ -1487,6 +1534,12 @@ test_reserve(void **state)
 	assert_int_equal(t_buf[24], AOE_RCMD_READ);
 	assert_int_equal(t_buf[25], 0);
 	t_check_zero(26, 60);
+}
+
+static void
+reserve_set_by_h1(void)
+{
+	size_t		 len;
 
 	/* H1 reserves for itself */
 	len = t_rsv(T_H1, 0x42, AOE_RCMD_SET, (const uint8_t (*)[6])T_H1, 1);
@@ -1497,6 +1550,12 @@ test_reserve(void **state)
 	assert_memory_equal(t_buf + 26, T_H1, 6);
 	t_check_zero(32, 60);
 	assert_int_equal(t_x[0].nreserve, 1);
+}
+
+static void
+reserve_keeps_h2_out(void)
+{
+	size_t		 len;
 
 	/* H2: ATA gets error 6, IDENTIFY and config queries do not */
 	len = t_ata(T_H2, 1, 0, 0x43, AOE_AFLAG_EXT, ATA_CMD_READ_EXT, 1, 0,
@@ -1523,6 +1582,13 @@ test_reserve(void **state)
 	len = t_ata(T_H1, 1, 0, 0x47, AOE_AFLAG_EXT, ATA_CMD_READ_EXT, 1, 0,
 	    NULL, 0);
 	assert_int_equal(t_run(&t_nic0, len, NULL), 36 + 512);
+}
+
+static void
+reserve_conflict_then_change(void)
+{
+	uint8_t		 two[2][6];
+	size_t		 len;
 
 	/* set by H2 conflicts: error 6 with the current list */
 	len = t_rsv(T_H2, 0x48, AOE_RCMD_SET, (const uint8_t (*)[6])T_H2, 1);
@@ -1543,6 +1609,13 @@ test_reserve(void **state)
 	assert_int_equal(t_buf[25], 2);
 	assert_memory_equal(t_buf + 26, two, 12);
 	assert_int_equal(t_x[0].nreserve, 2);
+}
+
+static void
+reserve_force_and_release(void)
+{
+	char		 log[2048];
+	size_t		 len, r;
 
 	/* force set by H2 to itself alone */
 	len = t_rsv(T_H2, 0x4a, AOE_RCMD_FSET, (const uint8_t (*)[6])T_H2, 1);
@@ -1569,6 +1642,16 @@ test_reserve(void **state)
 	len = t_ata(T_H1, 1, 0, 0x4d, 0, ATA_CMD_FLUSH, 0, 0, NULL, 0);
 	assert_int_equal(t_run(&t_nic0, len, NULL), 60);
 	t_check_hdr(T_NIC0_MAC, T_H1, 1, 0, AOE_CMD_ATA, 0x4d, 0);
+}
+
+static void
+test_reserve(void **state)
+{
+	reserve_read_empty();
+	reserve_set_by_h1();
+	reserve_keeps_h2_out();
+	reserve_conflict_then_change();
+	reserve_force_and_release();
 	(void)state;
 }
 

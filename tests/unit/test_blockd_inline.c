@@ -211,6 +211,16 @@ t_arrive(unsigned b, size_t len)
 	    &t_ios[b]);
 }
 
+/* A WRITE EXT of scnt sectors of fill at lba of export slot, in buffer b,
+ * handed over by deliver (t_run or t_arrive): held for its commit. */
+static void
+t_write_held(size_t (*deliver)(unsigned, size_t), unsigned b, uint8_t slot,
+    uint8_t scnt, uint64_t lba, uint8_t fill)
+{
+	assert_int_equal(deliver(b, t_ata(b, slot, ATA_CMD_WRITE_EXT, scnt, lba,
+	    fill)), ENGINE_PENDING);
+}
+
 /* nothing went to the ring */
 static void
 t_ring_idle(void)
@@ -305,10 +315,8 @@ test_inline_read_write(void **state)
 static void
 test_inline_sync_write(void **state)
 {
-	assert_int_equal(t_run(0, t_ata(0, 0, ATA_CMD_WRITE_EXT, 2, 10, 0x11)),
-	    ENGINE_PENDING);
-	assert_int_equal(t_run(1, t_ata(1, 0, ATA_CMD_WRITE_EXT, 1, 20, 0x22)),
-	    ENGINE_PENDING);
+	t_write_held(t_run, 0, 0, 2, 10, 0x11);
+	t_write_held(t_run, 1, 0, 1, 20, 0x22);
 	t_check_image(10 * 512, 2 * 512, 0x11);	/* written already */
 	assert_int_equal(t_x[0].aio.nwait_writes, 2);
 	assert_false(t_res[0].done);
@@ -333,8 +341,7 @@ test_inline_sync_write_fsync_fails(void **state)
 	int			 res;
 
 	t_x[0].inline_wr = EXPORT_INLINE_NOWAIT;
-	assert_int_equal(t_run(0, t_ata(0, 0, ATA_CMD_WRITE_EXT, 2, 10, 0x11)),
-	    ENGINE_PENDING);
+	t_write_held(t_run, 0, 0, 2, 10, 0x11);
 	/* the write (inline, or through the ring when tmpfs refuses
 	 * RWF_NOWAIT), then the fsync, whose completion we fake */
 	for (;;) {
@@ -363,10 +370,8 @@ test_inline_sync_write_fsync_fails(void **state)
 static void
 test_inline_sync_commit_memory(void **state)
 {
-	assert_int_equal(t_arrive(0, t_ata(0, 0, ATA_CMD_WRITE_EXT, 2, 10, 0x11)),
-	    ENGINE_PENDING);
-	assert_int_equal(t_arrive(1, t_ata(1, 0, ATA_CMD_WRITE_EXT, 1, 20, 0x22)),
-	    ENGINE_PENDING);
+	t_write_held(t_arrive, 0, 0, 2, 10, 0x11);
+	t_write_held(t_arrive, 1, 0, 1, 20, 0x22);
 	assert_false(t_res[0].done);
 	engine_aio_commit(&t_e);
 	assert_true(t_res[0].done);
@@ -381,10 +386,8 @@ test_inline_sync_commit_memory(void **state)
 	/* a failing fdatasync: every write it covered fails */
 	memset(t_res, 0, sizeof(t_res));
 	t_fsync_fail = true;
-	assert_int_equal(t_arrive(2, t_ata(2, 0, ATA_CMD_WRITE_EXT, 2, 30, 0x33)),
-	    ENGINE_PENDING);
-	assert_int_equal(t_arrive(3, t_ata(3, 0, ATA_CMD_WRITE_EXT, 2, 40, 0x44)),
-	    ENGINE_PENDING);
+	t_write_held(t_arrive, 2, 0, 2, 30, 0x33);
+	t_write_held(t_arrive, 3, 0, 2, 40, 0x44);
 	engine_aio_commit(&t_e);
 	t_fsync_fail = false;
 	assert_true(t_res[2].done);
@@ -406,8 +409,7 @@ test_inline_order(void **state)
 	size_t	 len;
 
 	t_x[0].inline_wr = EXPORT_INLINE_NONE;	/* this write: the ring */
-	assert_int_equal(t_run(0, t_ata(0, 0, ATA_CMD_WRITE_EXT, 4, 200, 0x77)),
-	    ENGINE_PENDING);
+	t_write_held(t_run, 0, 0, 4, 200, 0x77);
 	assert_int_equal(t_run(1, t_ata(1, 0, ATA_CMD_READ_EXT, 2, 202, 0)),
 	    ENGINE_PENDING);
 	assert_int_equal(t_x[0].st.held, 1);
@@ -619,10 +621,8 @@ test_inline_gather_writes(void **state)
 static void
 test_inline_gather_writes_order(void **state)
 {
-	assert_int_equal(t_arrive(0, t_ata(0, 1, ATA_CMD_WRITE_EXT, 2, 40, 0x5a)),
-	    ENGINE_PENDING);
-	assert_int_equal(t_arrive(1, t_ata(1, 1, ATA_CMD_WRITE_EXT, 2, 42, 0x6b)),
-	    ENGINE_PENDING);
+	t_write_held(t_arrive, 0, 1, 2, 40, 0x5a);
+	t_write_held(t_arrive, 1, 1, 2, 42, 0x6b);
 	assert_int_equal(t_arrive(2, t_ata(2, 1, ATA_CMD_READ_EXT, 2, 41, 0)),
 	    ENGINE_PENDING);
 	assert_int_equal(t_x[1].st.held, 1);
@@ -635,10 +635,8 @@ test_inline_gather_writes_order(void **state)
 	assert_int_equal(t_bufs[2][36 + 511], 0x5a);
 	assert_int_equal(t_bufs[2][36 + 512], 0x6b);
 
-	assert_int_equal(t_arrive(3, t_ata(3, 1, ATA_CMD_WRITE_EXT, 2, 100, 0x11)),
-	    ENGINE_PENDING);
-	assert_int_equal(t_arrive(4, t_ata(4, 1, ATA_CMD_WRITE_EXT, 2, 100, 0x22)),
-	    ENGINE_PENDING);
+	t_write_held(t_arrive, 3, 1, 2, 100, 0x11);
+	t_write_held(t_arrive, 4, 1, 2, 100, 0x22);
 	assert_true(t_res[3].done);	/* done before the second one */
 	assert_int_equal(engine_aio_submit(&t_e), 0);
 	assert_true(t_res[4].done);
