@@ -21,6 +21,21 @@
  * TPACKET_V2, not V3: V3 hands frames over a block at a time, when the block
  * is full or its timer (a millisecond or more) expires; V2 hands over every
  * frame at once, which is what a QD1 request needs.
+ *
+ * The transmit ring (struct pktring_tx, PACKET_TX_RING) is on a socket of
+ * its own, for small frames only.  netd copies each into a slot and one
+ * send() hands the kernel all of them.  sendmmsg() looks for a reschedule
+ * after every message, so when a reply wakes an initiator that shares the
+ * CPU, the initiator runs before the next reply goes out and takes the
+ * replies one wake-up each: at MTU 1500 a 4 KiB read is four.  The ring's
+ * one call does not stop between frames.  Big frames still go by
+ * sendmmsg(): the kernel hangs the bytes after the Ethernet header of a
+ * ring frame on the packet as pages of the ring, and a veth (any forward)
+ * copies them again into pages of its own, a second copy of the payload
+ * that cost 20-30 % of the throughput at MTU 9000.  A socket with a
+ * transmit ring sends nothing else (the kernel then takes every send from
+ * the ring), hence the second socket: bound to the NIC with protocol 0,
+ * it hears nothing.
  */
 #ifndef AOEDE_PROTO_PKTRING_H
 #define AOEDE_PROTO_PKTRING_H
@@ -34,6 +49,21 @@
 #define PKTRING_HEADROOM	128	/* slot header, sockaddr_ll, alignment:
 					 * the frame starts at tp_mac (66) */
 #define PKTRING_BLOCK_MIN	65536	/* bytes per block, at least */
+
+/* transmit slots: half a page each; a frame starts PKTRING_TX_DATA into
+ * its slot (the kernel's place without PACKET_TX_HAS_OFF) */
+#define PKTRING_TX_SLOT		2048
+#define PKTRING_TX_DATA		TPACKET_ALIGN(sizeof(struct tpacket2_hdr))
+#define PKTRING_TX_MAX		(PKTRING_TX_SLOT - PKTRING_TX_DATA)
+
+struct pktring_tx {
+	uint8_t		*map;		/* NULL: no transmit ring */
+	size_t		 len;
+	uint32_t	 block_size, frames_per_block, frame_nr;
+	uint32_t	 head;		/* next slot to fill */
+	uint32_t	 last;		/* slot filled last */
+	bool		 pending;	/* filled slots the kernel has not taken */
+};
 
 struct pktring {
 	uint8_t		*map;		/* NULL: no ring (recvmmsg instead) */
@@ -67,5 +97,31 @@ const uint8_t	*pktring_frame(const struct tpacket2_hdr *h);
 size_t		 pktring_len(const struct pktring *r, const struct tpacket2_hdr *h);
 bool		 pktring_truncated(const struct tpacket2_hdr *h);
 uint64_t	 pktring_stamp(const struct tpacket2_hdr *h);
+
+/* The transmit ring for a NIC of nbufs buffers: a slot for each. */
+void	pktring_tx_geometry(uint32_t nbufs, struct tpacket_req *req);
+
+/* Supervisor: TPACKET_V2, PACKET_LOSS and the transmit ring on an unbound
+ * packet socket; 0, or -1 with errno. */
+int	pktring_tx_setup(int fd, uint32_t nbufs);
+
+/* netd: map the ring pktring_tx_setup() made on fd; 0, or -1 with errno
+ * (EINVAL: the socket has no transmit ring).  t is left unmapped on
+ * failure. */
+int	pktring_tx_map(struct pktring_tx *t, int fd, uint32_t nbufs);
+void	pktring_tx_unmap(struct pktring_tx *t);
+
+/* Copy frame[0..len) into the next slot for the next pktring_tx_kick();
+ * false if there is no ring, the frame is bigger than PKTRING_TX_MAX or
+ * the slot is still the kernel's (a NIC has not sent it yet): send it
+ * another way. */
+bool	pktring_tx_put(struct pktring_tx *t, const uint8_t *frame, size_t len);
+
+/* Have the kernel send every filled slot: one system call.  0: all taken;
+ * 1: the socket's send buffer is full and some wait, kick again when fd
+ * is writable; -1 with errno (the link is down, the NIC gone): the slots
+ * not taken are dropped (*dropped of them), as sendmmsg() would have
+ * refused them. */
+int	pktring_tx_kick(struct pktring_tx *t, int fd, uint32_t *dropped);
 
 #endif

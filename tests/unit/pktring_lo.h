@@ -9,6 +9,7 @@
 #define AOEDE_TESTS_PKTRING_LO_H
 
 #include <sched.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
@@ -20,24 +21,34 @@
 #include "aoe.h"
 #include "pktring.h"
 
-/* Into a network namespace of our own, its lo up: lo's ifindex, or 0. */
-static inline int
-t_private_lo(void)
+/* Our namespace's lo up or down; true if done. */
+static inline bool
+t_lo_set_up(bool up)
 {
 	struct ifreq	 ifr;
 	int		 fd, ok;
 
-	if (geteuid() != 0 || unshare(CLONE_NEWNET) == -1)
-		return 0;
 	if ((fd = socket(AF_INET, SOCK_DGRAM, 0)) == -1)
-		return 0;
+		return false;
 	memset(&ifr, 0, sizeof(ifr));
 	strcpy(ifr.ifr_name, "lo");
 	ok = ioctl(fd, SIOCGIFFLAGS, &ifr) == 0;
-	ifr.ifr_flags |= IFF_UP;
+	if (up)
+		ifr.ifr_flags |= IFF_UP;
+	else
+		ifr.ifr_flags &= ~IFF_UP;
 	ok = ok && ioctl(fd, SIOCSIFFLAGS, &ifr) == 0;
 	close(fd);
-	return ok ? (int)if_nametoindex("lo") : 0;
+	return ok;
+}
+
+/* Into a network namespace of our own, its lo up: lo's ifindex, or 0. */
+static inline int
+t_private_lo(void)
+{
+	if (geteuid() != 0 || unshare(CLONE_NEWNET) == -1)
+		return 0;
+	return t_lo_set_up(true) ? (int)if_nametoindex("lo") : 0;
 }
 
 static inline void

@@ -4,7 +4,10 @@
  * a network namespace of the test's own (root only): frames in order with
  * their bytes, lengths and stamps, the slots going round more than once,
  * a frame bigger than a slot reported as cut short, and a socket without a
- * ring refused by pktring_map().
+ * ring refused by pktring_map().  Then the transmit ring, sending to that
+ * receive ring: its geometry, frames in order round it several times, the
+ * frames it refuses, a full ring, and frames dropped when the link is down
+ * (none of them goes out when it comes back up; the next frame does).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -68,7 +71,11 @@ test_geometry(void **state)
 struct t_net {
 	int		 rx, tx, ifindex;
 	struct pktring	 r;
+	int		 txring;	/* a socket with a transmit ring */
+	struct pktring_tx ptx;
 };
+
+#define T_TX_BUFS	8	/* the transmit ring: 32 slots */
 
 /* A namespace of our own (nothing else hears its loopback), a ring socket
  * bound to AoE on lo, and a socket to send with. */
@@ -83,6 +90,16 @@ t_setup(void **state)
 	t.rx = t_lo_ring_socket(t.ifindex, 8, 8192, &t.r);
 	t.tx = socket(AF_PACKET, SOCK_RAW, 0);
 	assert_true(t.rx >= 0 && t.tx >= 0);
+	/* as the supervisor makes netd's: bound to lo with protocol 0 */
+	t.txring = socket(AF_PACKET, SOCK_RAW, 0);
+	assert_true(t.txring >= 0);
+	assert_int_equal(pktring_tx_setup(t.txring, T_TX_BUFS), 0);
+	{
+		struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_ifindex = t.ifindex };
+
+		assert_int_equal(bind(t.txring, (struct sockaddr *)&sll, sizeof(sll)), 0);
+	}
+	assert_int_equal(pktring_tx_map(&t.ptx, t.txring, T_TX_BUFS), 0);
 	*state = &t;
 	return 0;
 }
@@ -94,8 +111,10 @@ t_teardown(void **state)
 
 	if (t != NULL) {
 		pktring_unmap(&t->r);
+		pktring_tx_unmap(&t->ptx);
 		close(t->rx);
 		close(t->tx);
+		close(t->txring);
 	}
 	return 0;
 }
@@ -195,6 +214,178 @@ test_map_without_ring(void **state)
 	pktring_unmap(&r);	/* harmless on an unmapped ring */
 }
 
+/* --- the transmit ring ------------------------------------------------ */
+
+static void
+check_tx_geometry(uint32_t nbufs)
+{
+	struct tpacket_req	 req;
+	uint32_t		 per;
+
+	pktring_tx_geometry(nbufs, &req);
+	assert_int_equal(req.tp_frame_size, PKTRING_TX_SLOT);
+	assert_int_equal(req.tp_block_size % 4096, 0);
+	per = req.tp_block_size / req.tp_frame_size;
+	assert_int_equal(per * req.tp_frame_size, req.tp_block_size);
+	assert_int_equal(req.tp_frame_nr, per * req.tp_block_nr);
+	/* a slot for every buffer netd could hold a reply in, no block more */
+	assert_true(req.tp_frame_nr >= nbufs);
+	assert_true(req.tp_frame_nr - per < nbufs);
+}
+
+static void
+test_tx_geometry(void **state)
+{
+	check_tx_geometry(2);
+	check_tx_geometry(32);
+	check_tx_geometry(33);
+	check_tx_geometry(256);
+	check_tx_geometry(4096);
+	/* an Ethernet frame of the standard MTU fits a slot */
+	assert_true(PKTRING_TX_MAX >= 1514);
+}
+
+/* A broadcast AoE frame of len bytes, all `fill` after the header. */
+static const uint8_t *
+t_frame(size_t len, uint8_t fill)
+{
+	static uint8_t	 f[PKTRING_TX_SLOT];
+
+	assert_true(len <= sizeof(f));
+	memset(f, fill, len);
+	memset(f, 0xff, 6);
+	f[12] = T_ETHERTYPE >> 8;
+	f[13] = T_ETHERTYPE & 0xff;
+	return f;
+}
+
+static void
+t_kick(struct t_net *t)
+{
+	uint32_t	 dropped = 99;
+
+	assert_int_equal(pktring_tx_kick(&t->ptx, t->txring, &dropped), 0);
+	assert_int_equal(dropped, 0);
+	assert_false(t->ptx.pending);
+}
+
+static void
+test_tx_frames_in_order(void **state)
+{
+	struct t_net	*t = *state;
+	unsigned	 round, i, batch;
+	size_t		 len;
+
+	if (t == NULL)
+		skip();
+	assert_int_equal(t->ptx.frame_nr, 32);
+	/* batches the receive ring holds, 5 times round the transmit ring;
+	 * sizes from the minimum to the largest a slot takes */
+	batch = t->r.frame_nr - 1;
+	for (round = 0; round < 5 * t->ptx.frame_nr / batch; round++) {
+		for (i = 0; i < batch; i++) {
+			len = 60 + (round * batch + i) * 211 % (PKTRING_TX_MAX - 59);
+			assert_true(pktring_tx_put(&t->ptx, t_frame(len, (uint8_t)(round + i)), len));
+		}
+		t_kick(t);
+		for (i = 0; i < batch; i++) {
+			len = 60 + (round * batch + i) * 211 % (PKTRING_TX_MAX - 59);
+			t_expect(t, len, (uint8_t)(round + i), false);
+		}
+		assert_null(pktring_peek(&t->r));
+	}
+	/* and the largest frame a slot holds */
+	assert_true(pktring_tx_put(&t->ptx, t_frame(PKTRING_TX_MAX, 0x3c), PKTRING_TX_MAX));
+	t_kick(t);
+	t_expect(t, PKTRING_TX_MAX, 0x3c, false);
+	assert_null(pktring_peek(&t->r));
+}
+
+static void
+test_tx_refused_frames(void **state)
+{
+	struct t_net		*t = *state;
+	struct pktring_tx	 none;
+	uint32_t		 dropped = 99;
+
+	if (t == NULL)
+		skip();
+	/* bigger than a slot: for sendmmsg */
+	assert_false(pktring_tx_put(&t->ptx, t_frame(PKTRING_TX_MAX, 1), PKTRING_TX_MAX + 1));
+	assert_false(t->ptx.pending);
+	/* no ring: nothing to put, nothing to kick */
+	memset(&none, 0, sizeof(none));
+	assert_false(pktring_tx_put(&none, t_frame(60, 1), 60));
+	assert_int_equal(pktring_tx_kick(&none, t->txring, &dropped), 0);
+	assert_int_equal(dropped, 0);
+	/* a socket without a transmit ring is not mapped */
+	assert_int_equal(pktring_tx_map(&none, t->tx, T_TX_BUFS), -1);
+	assert_null(none.map);
+	pktring_tx_unmap(&none);
+}
+
+static void
+test_tx_ring_full(void **state)
+{
+	struct t_net	*t = *state;
+	unsigned	 i, got = 0;
+
+	if (t == NULL)
+		skip();
+	/* every slot filled and none sent: the next is refused, not skipped */
+	for (i = 0; i < t->ptx.frame_nr; i++)
+		assert_true(pktring_tx_put(&t->ptx, t_frame(100, 0x42), 100));
+	assert_false(pktring_tx_put(&t->ptx, t_frame(100, 0x42), 100));
+	t_kick(t);
+	/* all went out; the receive ring kept what it had room for */
+	while (pktring_peek(&t->r) != NULL) {
+		t_expect(t, 100, 0x42, false);
+		got++;
+	}
+	assert_true(got > 0 && got <= t->r.frame_nr);
+	/* and every slot is free again */
+	for (i = 0; i < t->r.frame_nr - 1; i++)
+		assert_true(pktring_tx_put(&t->ptx, t_frame(61, 0x43), 61));
+	t_kick(t);
+	for (i = 0; i < t->r.frame_nr - 1; i++)
+		t_expect(t, 61, 0x43, false);
+	assert_null(pktring_peek(&t->r));
+}
+
+static void
+test_tx_link_down_drops(void **state)
+{
+	struct t_net	*t = *state;
+	uint32_t	 dropped = 0;
+	unsigned	 i;
+
+	if (t == NULL)
+		skip();
+	assert_true(t_lo_set_up(false));
+	for (i = 0; i < 3; i++)
+		assert_true(pktring_tx_put(&t->ptx, t_frame(80, 0x66), 80));
+	assert_int_equal(pktring_tx_kick(&t->ptx, t->txring, &dropped), -1);
+	assert_int_equal(errno, ENETDOWN);
+	assert_int_equal(dropped, 3);
+	assert_false(t->ptx.pending);
+	/* nothing left to send: the next kick makes no call */
+	assert_int_equal(pktring_tx_kick(&t->ptx, t->txring, &dropped), 0);
+	assert_int_equal(dropped, 0);
+	assert_true(t_lo_set_up(true));
+	/* the dropped frames are passed over, the new one goes out */
+	assert_true(pktring_tx_put(&t->ptx, t_frame(90, 0x77), 90));
+	t_kick(t);
+	t_expect(t, 90, 0x77, false);
+	assert_null(pktring_peek(&t->r));
+	/* and the ring goes on in order */
+	for (i = 0; i < 5; i++)
+		assert_true(pktring_tx_put(&t->ptx, t_frame(70 + i, (uint8_t)i), 70 + i));
+	t_kick(t);
+	for (i = 0; i < 5; i++)
+		t_expect(t, 70 + i, (uint8_t)i, false);
+	assert_null(pktring_peek(&t->r));
+}
+
 int
 main(void)
 {
@@ -203,6 +394,11 @@ main(void)
 		cmocka_unit_test(test_frames_in_order),
 		cmocka_unit_test(test_frame_bigger_than_slot),
 		cmocka_unit_test(test_map_without_ring),
+		cmocka_unit_test(test_tx_geometry),
+		cmocka_unit_test(test_tx_frames_in_order),
+		cmocka_unit_test(test_tx_refused_frames),
+		cmocka_unit_test(test_tx_ring_full),
+		cmocka_unit_test(test_tx_link_down_drops),
 	};
 
 	return cmocka_run_group_tests(tests, t_setup, t_teardown);
