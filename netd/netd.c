@@ -156,6 +156,15 @@ netd_map_pktring(struct netd *n)
 		log_warn("%s: no packet ring; receiving with recvmmsg", n->ifname);
 }
 
+/* The transmit ring of our second socket (pktring.h), for small frames;
+ * without one, every frame goes by sendmmsg. */
+static void
+netd_map_txring(struct netd *n)
+{
+	if (pktring_tx_map(&n->ptx, n->txsock, n->rr.nbufs) == -1)
+		log_warn("%s: no transmit ring; sending with sendmmsg only", n->ifname);
+}
+
 /* netd's allowlist: its packet socket, its doorbells and channel, memory. */
 static void
 netd_seccomp(void)
@@ -166,6 +175,8 @@ netd_seccomp(void)
 	sandbox_seccomp_allow_common(ctx);
 	sandbox_seccomp_allow(ctx, SCMP_SYS(recvmmsg));
 	sandbox_seccomp_allow(ctx, SCMP_SYS(sendmmsg));
+	/* send(fd, NULL, 0): the transmit ring's kick */
+	sandbox_seccomp_allow(ctx, SCMP_SYS(sendto));
 	/* link facts only: MTU, MAC, flags of our own NIC */
 	sandbox_seccomp_allow_arg(ctx, SCMP_SYS(ioctl), 1, SIOCGIFMTU);
 	sandbox_seccomp_allow_arg(ctx, SCMP_SYS(ioctl), 1, SIOCGIFHWADDR);
@@ -563,6 +574,48 @@ netd_buffer_home(struct netd *n, uint32_t idx)
 	n->free[n->nfree++] = idx;
 }
 
+static void
+netd_count_sent(struct netd *n, size_t len)
+{
+	n->st.frames_out++;
+	n->st.bytes_out += len;
+}
+
+/*
+ * Small frames into the socket's transmit ring (pktring.h), all sent by one
+ * system call that does not stop between them: the rest stay queued for
+ * sendmmsg.  A frame bigger than the MTU is left to sendmmsg too, which
+ * refuses it and counts the error, as it did before (the MTU shrank while
+ * replies were queued).
+ */
+static void
+netd_send_small(struct netd *n)
+{
+	uint32_t	 i, idx, keep = 0, dropped;
+	size_t		 len;
+
+	for (i = 0; i < n->nsend; i++) {
+		idx = n->sendq[i];
+		len = n->sendlen[idx];
+		if (len <= n->mtu + AOE_ETH_HDR_LEN &&
+		    pktring_tx_put(&n->ptx, ring_frame(&n->rr, idx), len)) {
+			netd_count_sent(n, len);
+			n->st.frames_out_ring++;
+			netd_buffer_home(n, idx);
+		} else
+			n->sendq[keep++] = idx;
+	}
+	n->nsend = keep;
+	switch (pktring_tx_kick(&n->ptx, n->txsock, &dropped)) {
+	case 1:		/* the send buffer is full: again when it has room */
+		event_add(n->ev_txsock_w, NULL);
+		break;
+	case -1:	/* link down, NIC gone: the initiator retransmits */
+		n->st.send_errors += dropped;
+		break;
+	}
+}
+
 /* Send what is queued; keeps the rest queued when the socket is full. */
 static void
 netd_flush_sendq(struct netd *n)
@@ -571,6 +624,8 @@ netd_flush_sendq(struct netd *n)
 	struct iovec	 iov[NETD_BATCH];
 	unsigned	 i, batch, done = 0;
 	int		 sent;
+
+	netd_send_small(n);
 
 	while (done < n->nsend) {
 		batch = n->nsend - done < NETD_BATCH ? n->nsend - done : NETD_BATCH;
@@ -595,10 +650,8 @@ netd_flush_sendq(struct netd *n)
 			n->st.send_errors++;
 			sent = 1;
 		} else {
-			for (i = 0; i < (unsigned)sent; i++) {
-				n->st.frames_out++;
-				n->st.bytes_out += iov[i].iov_len;
-			}
+			for (i = 0; i < (unsigned)sent; i++)
+				netd_count_sent(n, iov[i].iov_len);
 		}
 		for (i = 0; i < (unsigned)sent; i++)
 			netd_buffer_home(n, n->sendq[done + i]);
@@ -912,6 +965,7 @@ netd_send_stats(struct netd *n)
 		.drop_nobuf = n->st.drops[NETD_DROP_NOBUF],
 		.ring_full = n->st.ring_full,
 		.send_errors = n->st.send_errors,
+		.frames_out_ring = n->st.frames_out_ring,
 		.tx_bad_desc = n->st.tx_bad_desc,
 		.doorbells = n->st.doorbells,
 		.loops = n->st.loops,
@@ -938,7 +992,8 @@ netd_events(struct netd *n)
 	n->ev_tx_bell = event_new(n->base, n->tx_bell, EV_READ | EV_PERSIST, netd_on_tx_bell, n);
 	n->ev_chan = event_new(n->base, n->chan, EV_READ | EV_PERSIST, netd_on_chan, n);
 	n->ev_stop = evtimer_new(n->base, netd_on_stop_timeout, n);
-	if (!n->ev_tx_bell || !n->ev_chan || !n->ev_stop)
+	n->ev_txsock_w = event_new(n->base, n->txsock, EV_WRITE, netd_on_sock_writable, n);
+	if (!n->ev_tx_bell || !n->ev_chan || !n->ev_stop || !n->ev_txsock_w)
 		fatalx("event_new");
 	n->ev_stats = event_new(n->base, -1, EV_PERSIST, netd_on_stats, n);
 	if (n->ev_stats == NULL)
@@ -990,9 +1045,11 @@ netd_main(int argc, char *argv[])
 	n->old_sock = -1;
 	n->rx_bell = NETD_FD_RX_BELL;
 	n->tx_bell = NETD_FD_TX_BELL;
+	n->txsock = NETD_FD_TX_SOCKET;
 	netd_parse_exports(n, exports);
 	netd_map_ring(n, nbufs, bufsize);
 	netd_map_pktring(n);
+	netd_map_txring(n);
 	netd_read_link(n);
 	netd_events(n);
 

@@ -37,6 +37,7 @@ enum netd_drop {
 
 struct netd_stats {
 	uint64_t	frames_in, frames_out;
+	uint64_t	frames_out_ring;	/* of frames_out, by the transmit ring */
 	uint64_t	bytes_in, bytes_out;
 	uint64_t	drops[NETD_DROP__MAX];
 	uint64_t	ring_full;	/* times every buffer was at blockd */
@@ -66,6 +67,8 @@ struct netd {
 	pid_t			 parent;
 	int			 sock, chan, rx_bell, tx_bell;
 	struct pktring		 pkt;		/* sock's receive ring, if mapped */
+	int			 txsock;	/* small frames go out here ... */
+	struct pktring_tx	 ptx;		/* ... by its transmit ring */
 	int			 ifindex;	/* the NIC our socket is bound to */
 	uint32_t		 mtu;
 	uint8_t			 mac[6];
@@ -89,6 +92,7 @@ struct netd {
 	enum netd_state		 state;
 	struct event_base	*base;
 	struct event		*ev_sock, *ev_sock_w, *ev_tx_bell, *ev_chan, *ev_stop;
+	struct event		*ev_txsock_w;
 	struct event		*ev_stats;
 	bool			 sock_reading;
 

@@ -17,6 +17,7 @@
 #define AOE_VERSION		1
 #define ETH_ALEN_AOE		6
 
+#define AOE_ETH_HDR_LEN		14	/* destination, source, EtherType */
 #define AOE_HDR_LEN		24	/* Ethernet 14 + AoE common 10 */
 #define AOE_ATA_HDR_LEN		36	/* + ATA arg 12 */
 #define AOE_CFG_HDR_LEN		32	/* + config arg 8 */

@@ -8,6 +8,8 @@
  *   5  memfd holding the NIC's ring region (proto/ring.h), sealed
  *   6  rx doorbell (eventfd): netd rings it when blockd asked to be woken
  *   7  tx doorbell (eventfd): blockd rings it when netd asked to be woken
+ *   8  AF_PACKET socket bound to the NIC with protocol 0 (hears nothing):
+ *      its transmit ring carries netd's small frames (pktring.h)
  *
  * aoede-blockd:
  *   3  channel to the supervisor
@@ -32,7 +34,8 @@
 #define NETD_FD_RING		5
 #define NETD_FD_RX_BELL		6
 #define NETD_FD_TX_BELL		7
-#define NETD_FD_LAST		NETD_FD_TX_BELL
+#define NETD_FD_TX_SOCKET	8
+#define NETD_FD_LAST		NETD_FD_TX_SOCKET
 
 #define BLOCKD_FD_IMAGE(i)		(4 + (i))
 #define BLOCKD_FD_RING(nexp, n)		(4 + (nexp) + 3 * (n))

@@ -18,7 +18,7 @@
 	X(drop_short) X(drop_type) X(drop_response) X(drop_version) \
 	X(drop_notours) X(drop_nobuf) X(ring_full) X(send_errors) \
 	X(tx_bad_desc) X(doorbells) X(loops) X(busy_ns) X(buffers_free) \
-	X(recv_errors) X(link_changes)
+	X(recv_errors) X(link_changes) X(frames_out_ring)
 
 #define BLOCKD_STAT_FIELDS(X) \
 	X(loops) X(busy_ns) X(requests)

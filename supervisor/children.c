@@ -139,6 +139,7 @@ netd_args(struct sup *s, unsigned n, int chan, struct child_args *a)
 	a->fds[a->nfds++] = nic->ring;
 	a->fds[a->nfds++] = nic->rx_bell;
 	a->fds[a->nfds++] = nic->tx_bell;
+	a->fds[a->nfds++] = nic->txsock;
 }
 
 /* blockd's description of an export (its -x, reload's export-add) */

@@ -521,7 +521,7 @@ reload_add_nic(struct sup *s, unsigned slot, const char *name)
 
 	memset(nic, 0, sizeof(*nic));
 	snprintf(nic->name, sizeof(nic->name), "%s", name);
-	nic->sock = nic->ring = nic->rx_bell = nic->tx_bell = -1;
+	nic->sock = nic->txsock = nic->ring = nic->rx_bell = nic->tx_bell = -1;
 	s->nnics = slot + 1;
 	child_init(s, &nic->netd, ROLE_NETD, slot);
 	if (sup_open_nic(s, slot, err, sizeof(err)) == -1) {
@@ -572,7 +572,9 @@ sup_nic_retire(struct sup *s, unsigned slot)
 		log_warn("reload: sending to blockd");
 	if (nic->sock != -1)
 		close(nic->sock);
-	nic->sock = -1;
+	if (nic->txsock != -1)
+		close(nic->txsock);
+	nic->sock = nic->txsock = -1;
 	nic->removing = false;
 	nic->gone = true;
 	nic->running = nic->attached = false;

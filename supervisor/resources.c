@@ -162,6 +162,39 @@ sup_setsockopt(int fd, int level, int opt, int val)
 }
 
 /*
+ * netd's transmit socket (pktring.h): a transmit ring for its small frames.
+ * Bound to the NIC with protocol 0, it hears nothing.  Without the ring
+ * (the kernel refused the memory) netd sends everything by sendmmsg on its
+ * receiving socket; the socket is passed all the same, so netd's
+ * descriptors stay where fds.h says.
+ */
+static int
+sup_open_tx_socket(struct sup_nic *nic, int *txfd, char *err, size_t errlen)
+{
+	struct sockaddr_ll	 sll;
+	int			 bufbytes, fd;
+
+	if ((fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) == -1)
+		NIC_FAIL("AF_PACKET socket: %s (aoede needs CAP_NET_RAW)", strerror(errno));
+	if (pktring_tx_setup(fd, nic->nbufs) == -1)
+		log_warn("%s: no transmit ring; netd sends with sendmmsg", nic->name);
+	bufbytes = nic->nbufs * (nic->mtu + 14 + 512);
+	if (sup_setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, bufbytes) == -1)
+		NIC_FAIL("%s: socket buffers: %s", nic->name, strerror(errno));
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_ifindex = nic->ifindex;
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) == -1)
+		NIC_FAIL("%s: bind: %s", nic->name, strerror(errno));
+	*txfd = fd;
+	return 0;
+fail:
+	if (fd != -1)
+		close(fd);
+	return -1;
+}
+
+/*
  * The socket is created with protocol 0, so it receives nothing until it is
  * bound — after the filter is attached and locked: no unfiltered frame ever
  * reaches netd, and netd cannot swap the filter.
@@ -173,7 +206,7 @@ sup_open_packet_socket(struct sup *s, unsigned i, char *err, size_t errlen)
 	struct sock_filter	 prog[SUP_BPF_MAX];
 	struct sock_fprog	 fprog;
 	struct sockaddr_ll	 sll;
-	int			 n, bufbytes, fd;
+	int			 n, bufbytes, fd, txfd;
 
 	if ((n = sup_bpf_build(s, i, prog, SUP_BPF_MAX)) < 0) {
 		snprintf(err, errlen, "%s: too many exports for one kernel filter", nic->name);
@@ -206,7 +239,10 @@ sup_open_packet_socket(struct sup *s, unsigned i, char *err, size_t errlen)
 	sll.sll_ifindex = nic->ifindex;
 	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) == -1)
 		NIC_FAIL("%s: bind: %s", nic->name, strerror(errno));
+	if (sup_open_tx_socket(nic, &txfd, err, errlen) == -1)
+		goto fail;
 	nic->sock = fd;
+	nic->txsock = txfd;
 	return 0;
 fail:
 	if (fd != -1)
@@ -224,7 +260,7 @@ sup_reopen_nic(struct sup *s, unsigned i)
 {
 	struct sup_nic	*nic = &s->nics[i];
 	char		 err[256];
-	int		 old = nic->sock;
+	int		 old = nic->sock, oldtx = nic->txsock;
 
 	if (sup_nic_facts(nic, err, sizeof(err)) == -1 ||
 	    sup_open_packet_socket(s, i, err, sizeof(err)) == -1) {
@@ -233,6 +269,8 @@ sup_reopen_nic(struct sup *s, unsigned i)
 	}
 	if (old != -1)
 		close(old);
+	if (oldtx != -1)
+		close(oldtx);
 	return 0;
 }
 

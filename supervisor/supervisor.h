@@ -69,6 +69,7 @@ struct sup_nic {
 	uint32_t		 mtu;
 	uint8_t			 mac[6];
 	int			 sock, ring, rx_bell, tx_bell;
+	int			 txsock;	/* netd's small frames (pktring.h) */
 	uint32_t		 nbufs, buf_size;
 	struct child		 netd;
 	/* ring wiring */

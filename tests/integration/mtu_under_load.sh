@@ -55,8 +55,19 @@ bench() {	# SEED FIRST COUNT ARGS...
 # 1. the data the reader will find, written at MTU 9000
 bench "$R_SEED" "$R_FIRST" "$R_SECTORS" -b 65536 -q 8 write > "$WORK/fill" 2>&1 ||
     { cat "$WORK/fill"; fail "filling the reader's region"; }
+bench "$R_SEED" "$R_FIRST" 2048 -b 65536 -q 8 verify > "$WORK/fill" 2>&1 ||
+    { cat "$WORK/fill"; fail "reading the reader's region back"; }
 sleep 1.2
 changes0=$(nic_stat link_changes) || fail "aoectl stats"
+# the write acknowledgements went by the transmit ring, the jumbo frames of
+# the reads (8 KiB of data each) by sendmmsg (netd.c, netd_send_small)
+ring0=$(nic_stat frames_out_ring) || fail "aoectl stats"
+out0=$(nic_stat frames_out) || fail "aoectl stats"
+[ "$ring0" -ge $((R_SECTORS / 128)) ] ||
+    fail "$ring0 frames by the transmit ring: not every write's acknowledgement"
+[ $((out0 - ring0)) -ge $((2048 / 16)) ] ||
+    fail "$((out0 - ring0)) frames by sendmmsg: not every jumbo read reply"
+echo "ok: at MTU 9000, $ring0 of $out0 frames out by the transmit ring"
 
 # 2. the mixed load: sequential writes of a new pattern, random verified
 #    reads of the old one, each initiator from its own MAC

@@ -37,8 +37,8 @@ check_child netd "$netd" aoede-netd
 check_child blockd "$blockd" aoede-blockd
 
 # netd's descriptors: stdio, channel, packet socket, ring memfd, two eventfd
-# doorbells, libevent's epoll instance and its internal signal pipe — nothing
-# else, and above all no file.
+# doorbells, the transmit-ring socket, libevent's epoll instance and its
+# internal signal pipe — nothing else, and above all no file.
 n_sock=0; n_memfd=0; n_eventfd=0
 for fd in /proc/"$netd"/fd/*; do
 	num=${fd##*/}
@@ -53,9 +53,9 @@ for fd in /proc/"$netd"/fd/*; do
 	*) fail "netd holds an unexpected fd $num -> $target" ;;
 	esac
 done
-[ "$n_sock" -eq 2 ] && [ "$n_memfd" -eq 1 ] && [ "$n_eventfd" -eq 2 ] ||
+[ "$n_sock" -eq 3 ] && [ "$n_memfd" -eq 1 ] && [ "$n_eventfd" -eq 2 ] ||
     fail "netd fds: $n_sock sockets, $n_memfd memfd, $n_eventfd eventfds"
-echo "netd fds: channel + packet socket, ring memfd, 2 doorbells: ok"
+echo "netd fds: channel + 2 packet sockets, ring memfd, 2 doorbells: ok"
 
 # blockd: its image, but no network socket other than its channel
 n_sock=0
