@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 
+#include <endian.h>
 #include <errno.h>
 #include <string.h>
 
@@ -136,9 +137,10 @@ pktring_stamp(const struct tpacket2_hdr *h)
 
 /*
  * Half-page slots, a slot per buffer: every reply netd holds fits.  A frame
- * starts at page offset 32 or 2080, and netd copies it there from page
- * offset 476 (RING_FRAME_OFF): distances 3652 and 1604, fast ones on AMD
- * Zen (proto/ring.h).
+ * starts at page offset 42 or 2090 (after the slot header and the
+ * virtio-net header), and netd copies it there from page offset 476
+ * (RING_FRAME_OFF): distances 3662 and 1614, fast ones on AMD Zen
+ * (proto/ring.h).
  */
 void
 pktring_tx_geometry(uint32_t nbufs, struct tpacket_req *req)
@@ -156,14 +158,16 @@ int
 pktring_tx_setup(int fd, uint32_t nbufs)
 {
 	struct tpacket_req	 req;
-	int			 v = TPACKET_V2, loss = 1;
+	int			 v = TPACKET_V2, on = 1;
 
 	pktring_tx_geometry(nbufs, &req);
 	/* PACKET_LOSS: the kernel passes over a slot it cannot send instead
 	 * of stopping the ring there, which is how pktring_tx_kick() drops
-	 * frames.  Like the version, only before the ring. */
+	 * frames.  PACKET_VNET_HDR: see pktring.h.  Like the version, both
+	 * only before the ring. */
 	if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &v, sizeof(v)) == -1 ||
-	    setsockopt(fd, SOL_PACKET, PACKET_LOSS, &loss, sizeof(loss)) == -1 ||
+	    setsockopt(fd, SOL_PACKET, PACKET_LOSS, &on, sizeof(on)) == -1 ||
+	    setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &on, sizeof(on)) == -1 ||
 	    setsockopt(fd, SOL_PACKET, PACKET_TX_RING, &req, sizeof(req)) == -1)
 		return -1;
 	return 0;
@@ -216,6 +220,7 @@ bool
 pktring_tx_put(struct pktring_tx *t, const uint8_t *frame, size_t len)
 {
 	struct tpacket2_hdr	*h;
+	struct virtio_net_hdr	 vh;
 
 	if (t->map == NULL || len > PKTRING_TX_MAX)
 		return false;
@@ -226,8 +231,13 @@ pktring_tx_put(struct pktring_tx *t, const uint8_t *frame, size_t len)
 	 * slot is waited for, never skipped. */
 	if (pktring_tx_status(h) & (TP_STATUS_SEND_REQUEST | TP_STATUS_SENDING))
 		return false;
-	memcpy((uint8_t *)h + PKTRING_TX_DATA, frame, len);
-	h->tp_len = len;
+	/* no offload; the header is all of the frame: copied, not hung on */
+	memset(&vh, 0, sizeof(vh));
+	vh.gso_type = VIRTIO_NET_HDR_GSO_NONE;
+	vh.hdr_len = htole16((uint16_t)len);
+	memcpy((uint8_t *)h + PKTRING_TX_DATA, &vh, sizeof(vh));
+	memcpy((uint8_t *)h + PKTRING_TX_DATA + PKTRING_TX_VNET, frame, len);
+	h->tp_len = PKTRING_TX_VNET + len;
 	/* release: the kernel reads the frame only after it sees this */
 	__atomic_store_n(&h->tp_status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
 	t->last = t->head;
@@ -239,7 +249,7 @@ pktring_tx_put(struct pktring_tx *t, const uint8_t *frame, size_t len)
 /*
  * The requests the kernel has not taken are the slots back from the last
  * one filled while they are requests.  Each is emptied: the kernel finds a
- * frame shorter than an Ethernet header, refuses it and, with PACKET_LOSS,
+ * slot shorter than its virtio-net header, refuses it and, with PACKET_LOSS,
  * gives the slot back and goes on, so the next kick passes over them.  A
  * slot emptied by an earlier drop is not counted again.
  */
