@@ -47,27 +47,34 @@ pktring_setup(int fd, uint32_t nbufs, uint32_t buf_size)
 	return 0;
 }
 
-int
-pktring_map(struct pktring *r, int fd, uint32_t nbufs, uint32_t buf_size)
+/* Map the ring req describes on fd into r.  A socket without that ring
+ * (or with another geometry) refuses. */
+static int
+pktring_map_req(struct pktring *r, int fd, const struct tpacket_req *req)
 {
-	struct tpacket_req	 req;
-	void			*map;
-	size_t			 len;
+	void	*map;
+	size_t	 len = (size_t)req->tp_block_size * req->tp_block_nr;
 
 	memset(r, 0, sizeof(*r));
-	pktring_geometry(nbufs, buf_size, &req);
-	len = (size_t)req.tp_block_size * req.tp_block_nr;
-	/* a socket without a ring (or with another geometry) refuses */
 	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED)
 		return -1;
 	r->map = map;
 	r->len = len;
-	r->block_size = req.tp_block_size;
-	r->frame_size = req.tp_frame_size;
-	r->frames_per_block = req.tp_block_size / req.tp_frame_size;
-	r->frame_nr = req.tp_frame_nr;
+	r->block_size = req->tp_block_size;
+	r->frame_size = req->tp_frame_size;
+	r->frames_per_block = req->tp_block_size / req->tp_frame_size;
+	r->frame_nr = req->tp_frame_nr;
 	return 0;
+}
+
+int
+pktring_map(struct pktring *r, int fd, uint32_t nbufs, uint32_t buf_size)
+{
+	struct tpacket_req	 req;
+
+	pktring_geometry(nbufs, buf_size, &req);
+	return pktring_map_req(r, fd, &req);
 }
 
 void
@@ -177,37 +184,23 @@ int
 pktring_tx_map(struct pktring_tx *t, int fd, uint32_t nbufs)
 {
 	struct tpacket_req	 req;
-	void			*map;
-	size_t			 len;
 
 	memset(t, 0, sizeof(*t));
 	pktring_tx_geometry(nbufs, &req);
-	len = (size_t)req.tp_block_size * req.tp_block_nr;
-	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (map == MAP_FAILED)
-		return -1;
-	t->map = map;
-	t->len = len;
-	t->block_size = req.tp_block_size;
-	t->frames_per_block = req.tp_block_size / req.tp_frame_size;
-	t->frame_nr = req.tp_frame_nr;
-	return 0;
+	return pktring_map_req(&t->ring, fd, &req);
 }
 
 void
 pktring_tx_unmap(struct pktring_tx *t)
 {
-	if (t->map != NULL)
-		munmap(t->map, t->len);
+	pktring_unmap(&t->ring);
 	memset(t, 0, sizeof(*t));
 }
 
 static struct tpacket2_hdr *
 pktring_tx_slot(const struct pktring_tx *t, uint32_t i)
 {
-	return (struct tpacket2_hdr *)(t->map +
-	    (size_t)(i / t->frames_per_block) * t->block_size +
-	    (size_t)(i % t->frames_per_block) * PKTRING_TX_SLOT);
+	return pktring_slot(&t->ring, i);
 }
 
 static uint32_t
@@ -222,9 +215,9 @@ pktring_tx_put(struct pktring_tx *t, const uint8_t *frame, size_t len)
 	struct tpacket2_hdr	*h;
 	struct virtio_net_hdr	 vh;
 
-	if (t->map == NULL || len > PKTRING_TX_MAX)
+	if (t->ring.map == NULL || len > PKTRING_TX_MAX)
 		return false;
-	h = pktring_tx_slot(t, t->head);
+	h = pktring_tx_slot(t, t->ring.head);
 	/* the kernel's until the frame is sent (SENDING: until a NIC says it
 	 * is out); a free slot may carry timestamp bits besides AVAILABLE.
 	 * The kernel takes slots in order from where it stopped, so a busy
@@ -240,8 +233,8 @@ pktring_tx_put(struct pktring_tx *t, const uint8_t *frame, size_t len)
 	h->tp_len = PKTRING_TX_VNET + len;
 	/* release: the kernel reads the frame only after it sees this */
 	__atomic_store_n(&h->tp_status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
-	t->last = t->head;
-	t->head = t->head + 1 == t->frame_nr ? 0 : t->head + 1;
+	t->last = t->ring.head;
+	t->ring.head = t->ring.head + 1 == t->ring.frame_nr ? 0 : t->ring.head + 1;
 	t->pending = true;
 	return true;
 }
@@ -259,14 +252,14 @@ pktring_tx_drop(struct pktring_tx *t)
 	struct tpacket2_hdr	*h;
 	uint32_t		 i = t->last, seen, n = 0;
 
-	for (seen = 0; seen < t->frame_nr; seen++) {
+	for (seen = 0; seen < t->ring.frame_nr; seen++) {
 		h = pktring_tx_slot(t, i);
 		if (!(pktring_tx_status(h) & TP_STATUS_SEND_REQUEST))
 			break;
 		if (h->tp_len != 0)
 			n++;
 		h->tp_len = 0;
-		i = i == 0 ? t->frame_nr - 1 : i - 1;
+		i = i == 0 ? t->ring.frame_nr - 1 : i - 1;
 	}
 	return n;
 }

@@ -64,20 +64,18 @@
 #define PKTRING_TX_VNET		sizeof(struct virtio_net_hdr)
 #define PKTRING_TX_MAX		(PKTRING_TX_SLOT - PKTRING_TX_DATA - PKTRING_TX_VNET)
 
-struct pktring_tx {
-	uint8_t		*map;		/* NULL: no transmit ring */
-	size_t		 len;
-	uint32_t	 block_size, frames_per_block, frame_nr;
-	uint32_t	 head;		/* next slot to fill */
-	uint32_t	 last;		/* slot filled last */
-	bool		 pending;	/* filled slots the kernel has not taken */
-};
-
 struct pktring {
 	uint8_t		*map;		/* NULL: no ring (recvmmsg instead) */
 	size_t		 len;
 	uint32_t	 block_size, frame_size, frames_per_block, frame_nr;
 	uint32_t	 head;		/* next slot to look at */
+};
+
+struct pktring_tx {
+	struct pktring	 ring;		/* map NULL: no transmit ring; head:
+					 * the next slot to fill */
+	uint32_t	 last;		/* slot filled last */
+	bool		 pending;	/* filled slots the kernel has not taken */
 };
 
 /* The ring geometry for a NIC whose buffers are nbufs x buf_size. */

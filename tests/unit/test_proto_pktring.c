@@ -278,11 +278,11 @@ test_tx_frames_in_order(void **state)
 
 	if (t == NULL)
 		skip();
-	assert_int_equal(t->ptx.frame_nr, 32);
+	assert_int_equal(t->ptx.ring.frame_nr, 32);
 	/* batches the receive ring holds, 5 times round the transmit ring;
 	 * sizes from the minimum to the largest a slot takes */
 	batch = t->r.frame_nr - 1;
-	for (round = 0; round < 5 * t->ptx.frame_nr / batch; round++) {
+	for (round = 0; round < 5 * t->ptx.ring.frame_nr / batch; round++) {
 		for (i = 0; i < batch; i++) {
 			len = 60 + (round * batch + i) * 211 % (PKTRING_TX_MAX - 59);
 			assert_true(pktring_tx_put(&t->ptx, t_frame(len, (uint8_t)(round + i)), len));
@@ -320,7 +320,7 @@ test_tx_refused_frames(void **state)
 	assert_int_equal(dropped, 0);
 	/* a socket without a transmit ring is not mapped */
 	assert_int_equal(pktring_tx_map(&none, t->tx, T_TX_BUFS), -1);
-	assert_null(none.map);
+	assert_null(none.ring.map);
 	pktring_tx_unmap(&none);
 }
 
@@ -333,7 +333,7 @@ test_tx_ring_full(void **state)
 	if (t == NULL)
 		skip();
 	/* every slot filled and none sent: the next is refused, not skipped */
-	for (i = 0; i < t->ptx.frame_nr; i++)
+	for (i = 0; i < t->ptx.ring.frame_nr; i++)
 		assert_true(pktring_tx_put(&t->ptx, t_frame(100, 0x42), 100));
 	assert_false(pktring_tx_put(&t->ptx, t_frame(100, 0x42), 100));
 	t_kick(t);
