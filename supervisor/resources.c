@@ -161,6 +161,14 @@ sup_setsockopt(int fd, int level, int opt, int val)
 	return setsockopt(fd, level, opt, &val, sizeof(val));
 }
 
+/* Socket buffer bytes for every buffer of a NIC's ring, so the advertised
+ * Buffer Count holds. */
+static int
+sup_nic_sockbuf(const struct sup_nic *nic)
+{
+	return nic->nbufs * (nic->mtu + AOE_ETH_HDR_LEN + 512);
+}
+
 /*
  * netd's transmit socket (pktring.h): a transmit ring for its small frames.
  * Bound to the NIC with protocol 0, it hears nothing.  Without the ring
@@ -172,14 +180,13 @@ static int
 sup_open_tx_socket(struct sup_nic *nic, int *txfd, char *err, size_t errlen)
 {
 	struct sockaddr_ll	 sll;
-	int			 bufbytes, fd;
+	int			 fd;
 
 	if ((fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) == -1)
 		NIC_FAIL("AF_PACKET socket: %s (aoede needs CAP_NET_RAW)", strerror(errno));
 	if (pktring_tx_setup(fd, nic->nbufs) == -1)
 		log_warn("%s: no transmit ring; netd sends with sendmmsg", nic->name);
-	bufbytes = nic->nbufs * (nic->mtu + 14 + 512);
-	if (sup_setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, bufbytes) == -1)
+	if (sup_setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, sup_nic_sockbuf(nic)) == -1)
 		NIC_FAIL("%s: socket buffers: %s", nic->name, strerror(errno));
 	memset(&sll, 0, sizeof(sll));
 	sll.sll_family = AF_PACKET;
@@ -206,7 +213,7 @@ sup_open_packet_socket(struct sup *s, unsigned i, char *err, size_t errlen)
 	struct sock_filter	 prog[SUP_BPF_MAX];
 	struct sock_fprog	 fprog;
 	struct sockaddr_ll	 sll;
-	int			 n, bufbytes, fd, txfd;
+	int			 n, fd, txfd;
 
 	if ((n = sup_bpf_build(s, i, prog, SUP_BPF_MAX)) < 0) {
 		snprintf(err, errlen, "%s: too many exports for one kernel filter", nic->name);
@@ -228,10 +235,8 @@ sup_open_packet_socket(struct sup *s, unsigned i, char *err, size_t errlen)
 	 * none waits in the ordinary queue.  Without it netd uses recvmmsg. */
 	if (pktring_setup(fd, nic->nbufs, nic->buf_size) == -1)
 		log_warn("%s: no packet ring; netd receives with recvmmsg", nic->name);
-	/* room for every buffer of the ring, so the advertised Buffer Count holds */
-	bufbytes = nic->nbufs * (nic->mtu + 14 + 512);
-	if (sup_setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, bufbytes) == -1 ||
-	    sup_setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, bufbytes) == -1)
+	if (sup_setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, sup_nic_sockbuf(nic)) == -1 ||
+	    sup_setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, sup_nic_sockbuf(nic)) == -1)
 		NIC_FAIL("%s: socket buffers: %s", nic->name, strerror(errno));
 	memset(&sll, 0, sizeof(sll));
 	sll.sll_family = AF_PACKET;
