@@ -597,7 +597,7 @@ reload_resocket_nics(struct sup *s, struct reload_plan *p, unsigned nkept)
 		reload_nic_exports(s, n, list, sizeof(list));
 		if (strcmp(list, p->lists[n]) == 0)
 			continue;
-		if (sup_reopen_nic(s, n) == -1) {
+		if (sup_resocket_nic(s, n) == -1) {
 			/* the old socket keeps serving the old set; a netd
 			 * restart retries */
 			log_warnx("reload: %s keeps its old exports until its netd "

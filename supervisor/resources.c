@@ -207,13 +207,13 @@ fail:
  * reaches netd, and netd cannot swap the filter.
  */
 static int
-sup_open_packet_socket(struct sup *s, unsigned i, char *err, size_t errlen)
+sup_open_rx_socket(struct sup *s, unsigned i, int *rxfd, char *err, size_t errlen)
 {
 	struct sup_nic		*nic = &s->nics[i];
 	struct sock_filter	 prog[SUP_BPF_MAX];
 	struct sock_fprog	 fprog;
 	struct sockaddr_ll	 sll;
-	int			 n, fd, txfd;
+	int			 n, fd;
 
 	if ((n = sup_bpf_build(s, i, prog, SUP_BPF_MAX)) < 0) {
 		snprintf(err, errlen, "%s: too many exports for one kernel filter", nic->name);
@@ -244,10 +244,7 @@ sup_open_packet_socket(struct sup *s, unsigned i, char *err, size_t errlen)
 	sll.sll_ifindex = nic->ifindex;
 	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) == -1)
 		NIC_FAIL("%s: bind: %s", nic->name, strerror(errno));
-	if (sup_open_tx_socket(nic, &txfd, err, errlen) == -1)
-		goto fail;
-	nic->sock = fd;
-	nic->txsock = txfd;
+	*rxfd = fd;
 	return 0;
 fail:
 	if (fd != -1)
@@ -255,28 +252,66 @@ fail:
 	return -1;
 }
 
+/* A NIC's receiving socket into *fd and, unless txfd is NULL, its
+ * transmit socket into *txfd; both or neither. */
+static int
+sup_open_sockets(struct sup *s, unsigned i, int *fd, int *txfd, char *err,
+    size_t errlen)
+{
+	if (sup_open_rx_socket(s, i, fd, err, errlen) == -1)
+		return -1;
+	if (txfd != NULL && sup_open_tx_socket(&s->nics[i], txfd, err, errlen) == -1) {
+		close(*fd);
+		return -1;
+	}
+	return 0;
+}
+
+/* The NIC's facts taken afresh and a new receiving socket (and, with
+ * with_tx, a new transmit socket) in place of the old. */
+static int
+sup_replace_sockets(struct sup *s, unsigned i, bool with_tx)
+{
+	struct sup_nic	*nic = &s->nics[i];
+	char		 err[256];
+	int		 fd, txfd;
+
+	if (sup_nic_facts(nic, err, sizeof(err)) == -1 ||
+	    sup_open_sockets(s, i, &fd, with_tx ? &txfd : NULL, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	if (nic->sock != -1)
+		close(nic->sock);
+	nic->sock = fd;
+	if (with_tx) {
+		if (nic->txsock != -1)
+			close(nic->txsock);
+		nic->txsock = txfd;
+	}
+	return 0;
+}
+
 /*
  * Before a netd is (re)started: the NIC may have changed under us (MTU,
  * MAC) or been removed and created again (a new ifindex, on which the old
- * socket hears nothing), so its facts and socket are taken afresh.
+ * socket hears nothing), so its facts and sockets are taken afresh.
  */
 int
 sup_reopen_nic(struct sup *s, unsigned i)
 {
-	struct sup_nic	*nic = &s->nics[i];
-	char		 err[256];
-	int		 old = nic->sock, oldtx = nic->txsock;
+	return sup_replace_sockets(s, i, true);
+}
 
-	if (sup_nic_facts(nic, err, sizeof(err)) == -1 ||
-	    sup_open_packet_socket(s, i, err, sizeof(err)) == -1) {
-		log_warnx("%s", err);
-		return -1;
-	}
-	if (old != -1)
-		close(old);
-	if (oldtx != -1)
-		close(oldtx);
-	return 0;
+/*
+ * A reload changed the NIC's exports: a new receiving socket with the new
+ * filter, for the running netd (MSG_NIC_SOCKET).  Its transmit socket
+ * filters nothing, so netd keeps the one it has and none is opened here.
+ */
+int
+sup_resocket_nic(struct sup *s, unsigned i)
+{
+	return sup_replace_sockets(s, i, false);
 }
 
 static uint32_t
@@ -561,11 +596,17 @@ fail:
 int
 sup_open_nic(struct sup *s, unsigned i, char *err, size_t errlen)
 {
+	int	 fd, txfd;
+
 	if (sup_nic_facts(&s->nics[i], err, errlen) == -1)
 		return -1;
 	sup_ring_geometry(s, &s->nics[i]);
 	sup_open_ring(&s->nics[i]);
-	return sup_open_packet_socket(s, i, err, errlen);
+	if (sup_open_sockets(s, i, &fd, &txfd, err, errlen) == -1)
+		return -1;
+	s->nics[i].sock = fd;
+	s->nics[i].txsock = txfd;
+	return 0;
 }
 
 void

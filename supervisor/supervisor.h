@@ -137,6 +137,7 @@ int	sup_parse_args(struct sup *s, int argc, char *argv[]);
 /* resources.c */
 void	sup_open_resources(struct sup *s);
 int	sup_reopen_nic(struct sup *s, unsigned nic);
+int	sup_resocket_nic(struct sup *s, unsigned nic);
 /* reload: a NIC's facts (exists, Ethernet, MTU ≥ 1060) without opening
  * anything; then its ring, doorbells and packet socket.  0 or -1 with err */
 int	sup_nic_facts(struct sup_nic *nic, char *err, size_t errlen);

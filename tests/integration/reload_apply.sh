@@ -87,6 +87,11 @@ wait "$l1" || { cat "$WORK/l1"; fail "the load on e1.1 failed across the reload"
 wait "$l3" || { cat "$WORK/l3"; fail "the load on e1.3 failed across the reload"; }
 for f in l1 l3 b4; do clean "$WORK/$f" || { cat "$WORK/$f"; fail "$f: errors"; }; done
 same_children || fail "a child was restarted by the reload"
+# the transmit socket netd holds (fd 8, proto/fds.h) is still the one the
+# supervisor holds: the switch opened no second, idle ring
+tx=$(readlink "/proc/$netd0/fd/8") || fail "netd[t0] has no fd 8"
+ls -l "/proc/$AOEDE_PID/fd" | grep -qF "$tx" ||
+    fail "after the reload the supervisor no longer holds netd[t0]'s transmit socket $tx"
 grep -q "reload: $WORK/aoede.conf added e1.4, removed e1.2" "$WORK/aoede.log" ||
     fail "the reload is not logged"
 echo "ok: reload added e1.4 and removed e1.2 under load: no error, no restart"
