@@ -508,6 +508,9 @@ netd_close_old_socket(struct netd *n)
 	n->dup_cutoff_ns = n->last_rx_ns;
 	netd_watch_socket(n);
 	log_debug("old packet socket drained; reading the new one");
+	/* the reload is in effect here: its reply has waited for this */
+	if (msg_send_u64(n->chan, MSG_NIC_SOCKET_DONE, "seq", n->sock_seq) == -1)
+		fatal("channel");
 }
 
 static int
@@ -827,17 +830,21 @@ netd_on_stop_timeout(evutil_socket_t fd, short ev, void *arg)
 
 /*
  * A reload changed our exports: a new socket with the new locked filter and
- * the new list.  The old socket is drained first (struct netd).  If the
+ * the new list.  The old socket is drained first (struct netd); then we
+ * say nic-socket-done, which the reload's reply waits for.  If the
  * previous switch has not finished yet, its old socket — which saw nothing
- * the one replaced now did not also see — is simply closed.
+ * the one replaced now did not also see — is simply closed, and the one
+ * nic-socket-done covers both.
  */
 static void
 netd_switch_socket(struct netd *n, struct msg_in *m)
 {
 	static char	 list[16 * NETD_MAX_EXPORTS];
+	uint64_t	 seq;
 	int		 fd;
 
-	if (msg_get_str(m, "exports", list, sizeof(list)) == -1 || msg_end(m) == -1 ||
+	if (msg_get_str(m, "exports", list, sizeof(list)) == -1 ||
+	    msg_get_u64(m, "seq", &seq) == -1 || msg_end(m) == -1 ||
 	    (fd = msg_take_fd(m, 0)) == -1)
 		fatalx("supervisor sent a malformed %s", m->type);
 	if (n->old_sock >= 0) {
@@ -851,6 +858,7 @@ netd_switch_socket(struct netd *n, struct msg_in *m)
 	n->old_sock = n->sock;
 	n->old_pkt = n->pkt;
 	n->sock = fd;
+	n->sock_seq = seq;
 	netd_map_pktring(n);
 	n->dup_cutoff_ns = 0;
 	netd_watch_socket(n);

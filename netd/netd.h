@@ -108,6 +108,7 @@ struct netd {
 	 * set admitted was already handled, and is dropped.
 	 */
 	int			 old_sock;	/* being drained; -1: none */
+	uint64_t		 sock_seq;	/* the supervisor's number of sock */
 	struct pktring		 old_pkt;	/* its receive ring */
 	struct netd_export	 old_exports[NETD_MAX_EXPORTS];
 	unsigned		 nold;

@@ -38,7 +38,9 @@
 #define MSG_EXPORT_NICS		"export-nics"	/* sup → blockd {export, nics}: new NIC mask */
 #define MSG_NIC_ADD		"nic-add"	/* sup → blockd {nic, nbufs, bufsize} + ring, rx, tx fds */
 #define MSG_NIC_REMOVE		"nic-remove"	/* sup → blockd {nic}: detached; forget it */
-#define MSG_NIC_SOCKET		"nic-socket"	/* sup → netd {exports} + packet socket */
+#define MSG_NIC_SOCKET		"nic-socket"	/* sup → netd {exports, seq} + packet socket */
+#define MSG_NIC_SOCKET_DONE	"nic-socket-done" /* netd → sup {seq}: old socket drained,
+						   * reading only that one now */
 /* requests answered later: "token" pairs the reply with its request */
 #define MSG_STATE_GET		"state-get"	/* sup → blockd {token, export} */
 #define MSG_STATE_CLEAR		"state-clear"	/* sup → blockd {token, export, what} */

@@ -268,9 +268,10 @@ child_spawn(struct child *c)
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
 		fatal("socketpair");
 	memset(&a, 0, sizeof(a));
-	if (c->role == ROLE_NETD)
+	if (c->role == ROLE_NETD) {
 		netd_args(s, c->nic, sv[1], &a);
-	else
+		s->nics[c->nic].netd_seq = s->nics[c->nic].sock_seq;
+	} else
 		blockd_args(s, sv[1], &a);
 	switch (c->pid = fork()) {
 	case -1:
@@ -385,6 +386,8 @@ sup_try_attach(struct sup *s, unsigned n)
 	if (child_send(&nic->netd, MSG_PEER_UP, -1) == -1)
 		return;
 	nic->running = true;
+	if (nic->netd_seq == nic->sock_seq)
+		sup_nic_settled(s, n);
 	sup_check_ready(s);
 }
 
@@ -492,6 +495,24 @@ child_handle_msg(struct child *c, struct msg_in *m)
 	child_handle_ready_or_wiring(c, m);
 }
 
+/* netd reads only socket number seq now (a reload handed it over) */
+static void
+child_socket_done(struct child *c, struct msg_in *m)
+{
+	struct sup_nic	*nic = &c->sup->nics[c->nic];
+	uint64_t	 seq;
+
+	if (msg_get_u64(m, "seq", &seq) == -1 || msg_end(m) == -1 ||
+	    seq > nic->sock_seq) {
+		log_warnx("%s sent a malformed %s; killing it", c->name, m->type);
+		kill(c->pid, SIGKILL);
+		return;
+	}
+	nic->netd_seq = seq;
+	if (nic->running && seq == nic->sock_seq)
+		sup_nic_settled(c->sup, c->nic);
+}
+
 static void
 child_handle_ready_or_wiring(struct child *c, struct msg_in *m)
 {
@@ -510,6 +531,8 @@ child_handle_ready_or_wiring(struct child *c, struct msg_in *m)
 		s->nics[c->nic].pause_pending = false;
 		sup_maybe_restart_blockd(s);
 		sup_try_attach(s, c->nic);
+	} else if (c->role == ROLE_NETD && msg_is(m, MSG_NIC_SOCKET_DONE)) {
+		child_socket_done(c, m);
 	} else if (c->role == ROLE_BLOCKD && msg_is(m, MSG_NIC_DETACHED)) {
 		if ((nic = sup_msg_nic(s, c, m)) == NULL)
 			return;

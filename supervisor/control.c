@@ -60,6 +60,7 @@ struct control_pending {
 	struct control_conn	*conn;		/* NULL: the client went away */
 	struct ctl_request	 req;		/* for the log line */
 	struct event		*ev_timeout;
+	char			*reload_text;	/* a reload waiting for netds */
 	TAILQ_ENTRY(control_pending) entry;
 };
 
@@ -630,21 +631,6 @@ control_reload(struct sup *s, char *err, size_t errsize)
 	return rc;
 }
 
-static void
-control_cmd_reload(struct control *ctl, const struct ctl_request *req,
-    msgpack_packer *pk)
-{
-	char	 err[CTL_ERR_MAX];
-
-	if (control_reload(ctl->sup, err, sizeof(err)) == -1)
-		ctl_reply_error(pk, "%s", err);
-	else {
-		/* what changed: "unchanged", "added e1.4, removed e1.2, …" */
-		ctl_reply_begin(pk, 1);
-		ctl_pack_kv_str(pk, "message", err);
-	}
-}
-
 /* --- connections ---------------------------------------------------------- */
 
 static bool
@@ -846,11 +832,11 @@ control_on_read(struct bufferevent *bev, void *arg)
 
 static void	control_on_pending_timeout(evutil_socket_t, short, void *);
 
-uint64_t
-control_defer(struct control *ctl)
+static struct control_pending *
+control_defer_for(struct control *ctl, int sec, event_callback_fn on_timeout)
 {
 	struct control_pending	*p;
-	struct timeval		 tv = { CONTROL_PENDING_SEC, 0 };
+	struct timeval		 tv = { sec, 0 };
 
 	if (ctl->handling == NULL || (p = calloc(1, sizeof(*p))) == NULL)
 		fatalx("control_defer: %s", ctl->handling == NULL ?
@@ -859,14 +845,20 @@ control_defer(struct control *ctl)
 	p->token = ++ctl->next_token;
 	p->conn = ctl->handling;
 	p->req = *ctl->handling_req;
-	if ((p->ev_timeout = evtimer_new(ctl->sup->base,
-	    control_on_pending_timeout, p)) == NULL)
+	if ((p->ev_timeout = evtimer_new(ctl->sup->base, on_timeout, p)) == NULL)
 		fatalx("control: out of memory");
 	evtimer_add(p->ev_timeout, &tv);
 	TAILQ_INSERT_TAIL(&ctl->pending, p, entry);
 	p->conn->pending = p;
 	ctl->deferred = true;
-	return p->token;
+	return p;
+}
+
+uint64_t
+control_defer(struct control *ctl)
+{
+	return control_defer_for(ctl, CONTROL_PENDING_SEC,
+	    control_on_pending_timeout)->token;
 }
 
 static struct control_pending *
@@ -906,6 +898,7 @@ control_pending_finish(struct control *ctl, struct control_pending *p,
 		if (ctl->handling == NULL)
 			control_on_read(c->bev, c);
 	}
+	free(p->reload_text);	/* fn may have packed it */
 	free(p);
 }
 
@@ -951,16 +944,20 @@ control_answer_text(struct control *ctl, uint64_t token, bool ok,
 	control_answer(ctl, token, control_pack_text, &t);
 }
 
+/* A reload is applied whatever blockd does: only blockd's are failed. */
 void
 control_fail_pending(struct control *ctl, const char *why)
 {
 	struct control_text	 t = { false, why };
-	struct control_pending	*p;
+	struct control_pending	*p, *next;
 
 	if (ctl == NULL)
 		return;
-	while ((p = TAILQ_FIRST(&ctl->pending)) != NULL)
-		control_pending_finish(ctl, p, control_pack_text, &t);
+	for (p = TAILQ_FIRST(&ctl->pending); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, entry);
+		if (p->reload_text == NULL)
+			control_pending_finish(ctl, p, control_pack_text, &t);
+	}
 }
 
 static void
@@ -973,6 +970,71 @@ control_on_pending_timeout(evutil_socket_t fd, short ev, void *arg)
 	(void)fd;
 	(void)ev;
 	control_pending_finish(p->ctl, p, control_pack_text, &t);
+}
+
+/* --- a reload's reply ------------------------------------------------------ */
+
+/*
+ * A reload that gives a running netd a new socket (its NIC's exports
+ * changed) or adds a NIC is applied at once, but an added export answers
+ * only when that netd has drained the socket it replaced, or the new NIC's
+ * netd runs.  The reply waits for that (sup_nic_settled), so that the next
+ * command of a script finds the export served; for at most
+ * CONTROL_SETTLE_SEC, after which it names the NICs still taking it up.
+ */
+static void
+control_on_settle_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct control_pending	*p = arg;
+	char			 names[256], text[CTL_ERR_MAX + 320];
+	struct control_text	 t = { true, text };
+
+	(void)fd;
+	(void)ev;
+	if (!sup_reload_unsettled(p->ctl->sup, names, sizeof(names)))
+		snprintf(names, sizeof(names), "(none left)");
+	snprintf(text, sizeof(text), "%s; not yet in effect on %s after %d s: "
+	    "see aoectl status and the log", p->reload_text, names, CONTROL_SETTLE_SEC);
+	log_warnx("reload: not yet in effect on %s after %d s", names, CONTROL_SETTLE_SEC);
+	control_pending_finish(p->ctl, p, control_pack_text, &t);
+}
+
+void
+control_reload_settled(struct control *ctl)
+{
+	struct control_pending	*p, *next;
+	struct control_text	 t = { true, NULL };
+
+	if (ctl == NULL)
+		return;
+	for (p = TAILQ_FIRST(&ctl->pending); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, entry);
+		if (p->reload_text != NULL) {
+			t.text = p->reload_text;
+			control_pending_finish(ctl, p, control_pack_text, &t);
+		}
+	}
+}
+
+static void
+control_cmd_reload(struct control *ctl, const struct ctl_request *req,
+    msgpack_packer *pk)
+{
+	struct control_pending	*p;
+	char			 err[CTL_ERR_MAX];
+
+	/* what changed: "unchanged", "added e1.4, removed e1.2, …" */
+	if (control_reload(ctl->sup, err, sizeof(err)) == -1)
+		ctl_reply_error(pk, "%s", err);
+	else if (sup_reload_unsettled(ctl->sup, NULL, 0)) {
+		p = control_defer_for(ctl, CONTROL_SETTLE_SEC, control_on_settle_timeout);
+		if ((p->reload_text = strdup(err)) == NULL)
+			fatalx("control: out of memory");
+	} else {
+		control_reload_settled(ctl);	/* an earlier one waiting: so is it */
+		ctl_reply_begin(pk, 1);
+		ctl_pack_kv_str(pk, "message", err);
+	}
 }
 
 static void

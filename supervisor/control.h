@@ -20,6 +20,7 @@
 #define CONTROL_DEFAULT_GROUP	"aoede"		/* the socket's group when it exists, else root's */
 #define CONTROL_HEARTBEAT_SEC	3		/* a child silent for longer is hung */
 #define CONTROL_PENDING_SEC	60		/* a deferred request fails after this */
+#define CONTROL_SETTLE_SEC	5		/* a reload's reply waits for netds this long */
 
 struct sup;
 
@@ -45,6 +46,8 @@ void	control_answer(struct control *ctl, uint64_t token, control_pack_fn *fn,
 void	control_answer_text(struct control *ctl, uint64_t token, bool ok,
 	    const char *text);
 void	control_fail_pending(struct control *ctl, const char *why);
+/* every NIC has taken up the reloads applied: their replies go out */
+void	control_reload_settled(struct control *ctl);
 /* blockd's `state` message: the answer to aoectl state / state-clear */
 void	control_answer_state(struct control *ctl, uint64_t token, const char *error,
 	    const char *config_hex, const char *masks, const char *reserve);

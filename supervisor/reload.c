@@ -44,6 +44,7 @@
 
 #include "confdiff.h"
 #include "config.h"
+#include "control.h"
 #include "log.h"
 #include "msg.h"
 #include "supervisor.h"
@@ -523,6 +524,7 @@ reload_add_nic(struct sup *s, unsigned slot, const char *name)
 	snprintf(nic->name, sizeof(nic->name), "%s", name);
 	nic->sock = nic->txsock = nic->ring = nic->rx_bell = nic->tx_bell = -1;
 	s->nnics = slot + 1;
+	nic->settling = true;	/* until its netd runs */
 	child_init(s, &nic->netd, ROLE_NETD, slot);
 	if (sup_open_nic(s, slot, err, sizeof(err)) == -1) {
 		/* it was there a moment ago: retried like a vanished NIC */
@@ -579,6 +581,7 @@ sup_nic_retire(struct sup *s, unsigned slot)
 	nic->gone = true;
 	nic->running = nic->attached = false;
 	log_info("reload: %s is no longer served", nic->name);
+	sup_nic_settled(s, slot);
 }
 
 /* Kept NICs whose set of exports changed: a new socket, filter and list. */
@@ -604,13 +607,52 @@ reload_resocket_nics(struct sup *s, struct reload_plan *p, unsigned nkept)
 			    "restarts", nic->name);
 			continue;
 		}
+		/* settled when netd says it reads this one alone, or a netd
+		 * started with it runs (a failed send: netd is dying) */
+		nic->sock_seq++;
+		nic->settling = true;
 		if (nic->netd.state == CHILD_DOWN)
 			continue;	/* started with the new socket */
-		msg_begin(&m, MSG_NIC_SOCKET, 1);
+		msg_begin(&m, MSG_NIC_SOCKET, 2);
 		msg_put_str(&m, "exports", list);
+		msg_put_u64(&m, "seq", nic->sock_seq);
 		if (msg_send_fds(nic->netd.chan, &m, &nic->sock, 1) == -1)
 			log_warn("reload: sending to %s", nic->netd.name);
 	}
+}
+
+/* The NICs whose netd has not yet taken up a reload, comma separated in
+ * names (may be NULL); false when there are none. */
+bool
+sup_reload_unsettled(const struct sup *s, char *names, size_t size)
+{
+	unsigned	 n;
+	size_t		 len = 0;
+	bool		 any = false;
+
+	if (names != NULL && size > 0)
+		names[0] = '\0';
+	for (n = 0; n < s->nnics; n++) {
+		if (!s->nics[n].settling || s->nics[n].removing || s->nics[n].gone)
+			continue;	/* a NIC on its way out has nothing to take up */
+		any = true;
+		if (names != NULL && len < size)
+			len += snprintf(names + len, size - len, "%s%s",
+			    len > 0 ? ", " : "", s->nics[n].name);
+	}
+	return any;
+}
+
+/* A NIC took up the last reload (or need not: removed, or its netd
+ * started afresh); the reload's reply goes out when the last one has. */
+void
+sup_nic_settled(struct sup *s, unsigned n)
+{
+	if (!s->nics[n].settling)
+		return;
+	s->nics[n].settling = false;
+	if (!sup_reload_unsettled(s, NULL, 0))
+		control_reload_settled(s->control);
 }
 
 /* The running configuration is next from now on; s's strings point into it

@@ -82,6 +82,12 @@ struct sup_nic {
 	 * so that a restarted blockd still finds each ring at its number */
 	bool			 removing;	/* netd told to stop; then gone */
 	bool			 gone;		/* no longer served */
+	/* a reload's change is not yet in effect here (reload.c): netd
+	 * does not yet read socket number sock_seq alone (netd_seq: the
+	 * one it does; a netd started gets the current one), or is not
+	 * running */
+	bool			 settling;
+	uint64_t		 sock_seq, netd_seq;
 	struct netd_stats_msg	 stats;		/* as netd last reported them */
 };
 
@@ -167,6 +173,8 @@ sup_nic_live(const struct sup *s, unsigned i)
 void	sup_nic_retire(struct sup *s, unsigned nic);
 
 int	sup_reload(struct sup *s, char *err, size_t errsize);
+bool	sup_reload_unsettled(const struct sup *s, char *names, size_t size);
+void	sup_nic_settled(struct sup *s, unsigned nic);
 
 /* supervisor.c */
 int	supervisor_main(int argc, char *argv[]);

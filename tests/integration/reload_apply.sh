@@ -4,13 +4,18 @@
 #   - under a verified aoebench load on e1.1 (t0, t1) and e1.3 (t1), a
 #     reload adds e1.4 and removes e1.2: no load error, e1.4 answers,
 #     e1.2 no longer does, no child was restarted;
+#   - the reply comes once the change is in effect: an added export
+#     answers the first query sent after it, and netd keeps its transmit
+#     socket (the supervisor opens no idle one);
 #   - a reload adds NIC t2 (with e1.5), another removes it again;
+#   - a netd that does not take a reload up (stopped) is named in the
+#     reply after 5 s; once it runs, the export it adds answers;
 #   - a reload that changes a [global] key is refused by name and
 #     changes nothing, not even the export it also adds.
 . tests/lib/netns.sh
 
 net_setup 3 1500
-for f in a b c d e; do make_image "$WORK/$f.img" 16; done
+for f in a b c d e f; do make_image "$WORK/$f.img" 16; done
 
 conf() {	# the exports' sections, one "NAME SLOT IMAGE NICS" per argument
 	echo "# written by $0"
@@ -25,6 +30,7 @@ E2="only-t0 2 b t0"
 E3="only-t1 3 c t1"
 E4="new-t0 4 d t0"
 E5="on-t2 5 e t2"
+E6="new-t1 6 f t1"
 conf "$E1" "$E2" "$E3" > "$WORK/aoede.conf"
 aoede_start -c "$WORK/aoede.conf"
 
@@ -38,6 +44,9 @@ answers() {	# SLOT IFACE: e1.SLOT answers aoeping on IFACE
 		    grep -q "^model: AoEde e1.$1" && return 0
 	done
 	return 1
+}
+first_answer() {	# SLOT IFACE: e1.SLOT answers the first aoeping
+	ini timeout 3 aoeping -I 1 "$1" "$2" 2>/dev/null | grep -q "^model: AoEde e1.$1"
 }
 silent() {	# SLOT IFACE: e1.SLOT does not answer on IFACE
 	! ini timeout 3 aoeping 1 "$1" "$2" > /dev/null 2>&1
@@ -80,7 +89,8 @@ sleep 1.5
 conf "$E1" "$E3" "$E4" > "$WORK/aoede.conf"
 out=$(ctl reload 2>&1) || fail "reload: $out"
 echo "$out" | grep -q "added e1.4, removed e1.2" || fail "reload says: $out"
-answers 4 i0 || fail "e1.4 does not answer after the reload"
+echo "$out" | grep -q "not yet in effect" && fail "reload says: $out"
+first_answer 4 i0 || fail "e1.4 does not answer the first query after the reload's reply"
 silent 2 i0 || fail "e1.2 still answers after the reload"
 bench i0 4 14 writeverify > "$WORK/b4" 2>&1 || { cat "$WORK/b4"; fail "writeverify e1.4"; }
 wait "$l1" || { cat "$WORK/l1"; fail "the load on e1.1 failed across the reload"; }
@@ -102,8 +112,7 @@ bench i1 1 21 verify > "$WORK/v" 2>&1 || { cat "$WORK/v"; fail "e1.1 lost data";
 conf "$E1" "$E3" "$E4" "$E5" > "$WORK/aoede.conf"
 out=$(ctl reload 2>&1) || fail "reload: $out"
 echo "$out" | grep -q "added e1.5, nic t2 added" || fail "reload says: $out"
-sleep 0.5
-answers 5 i2 || fail "e1.5 does not answer on the new NIC t2"
+first_answer 5 i2 || fail "e1.5 does not answer on the new NIC t2 once the reload answered"
 bench i2 5 15 writeverify > "$WORK/b5" 2>&1 || { cat "$WORK/b5"; fail "writeverify e1.5"; }
 netd2=$(child_pid netd 2) || fail "no netd for t2"
 ctl status | grep -q '^t2 ' || fail "aoectl status does not list t2: $(ctl status)"
@@ -133,6 +142,20 @@ silent 2 i0 || fail "the refused reload added e1.2 anyway"
 answers 4 i0 || fail "the refused reload changed e1.4"
 same_children || fail "the refused reload restarted a child"
 echo "ok: a reload changing a [global] key is refused by name; nothing changed"
+
+# --- a netd that does not take the reload up is named after 5 s --------
+kill -STOP "$netd1"
+conf "$E1" "$E3" "$E4" "$E6" > "$WORK/aoede.conf"
+out=$(ctl reload 2>&1); rc=$?
+kill -CONT "$netd1"
+[ "$rc" -eq 0 ] || fail "reload with netd[t1] stopped: $out"
+echo "$out" | grep -q "^added e1.6; not yet in effect on t1 after 5 s" ||
+    fail "reload with netd[t1] stopped says: $out"
+grep -q "reload: not yet in effect on t1 after 5 s" "$WORK/aoede.log" ||
+    fail "the late NIC is not logged"
+answers 6 i1 || fail "e1.6 does not answer once netd[t1] runs again"
+same_children || fail "a stopped netd was restarted"
+echo "ok: a reload that a stopped netd does not take up answers after 5 s, naming t1"
 
 # --- aoectl export list --------------------------------------------------
 conf "$E1" "$E3" "$E4" > "$WORK/aoede.conf"
