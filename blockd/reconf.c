@@ -165,6 +165,20 @@ reconf_export_nics(struct blockd *b, struct msg_in *m)
 	log_debug("%s: NIC mask now %#jx", x->name, (uintmax_t)mask);
 }
 
+/* Everything of a NIC that is not wired: its ring, doorbells, tables. */
+static void
+reconf_nic_release(struct blockd_nic *nic)
+{
+	event_free(nic->ev_bell);
+	munmap(nic->rr.base, nic->rr.size);
+	close(nic->ring_fd);
+	close(nic->rx_bell);
+	close(nic->tx_bell);
+	free(nic->owned);
+	free(nic->ios);
+	memset(nic, 0, sizeof(*nic));
+}
+
 static void
 reconf_nic_add(struct blockd *b, struct msg_in *m)
 {
@@ -179,8 +193,14 @@ reconf_nic_add(struct blockd *b, struct msg_in *m)
 	    nbufs < 2 || nbufs > RING_MAX_BUFS || bufsize < 4096 || bufsize > (1 << 20))
 		reconf_malformed(m);
 	nic = &b->nics[n];
-	if (n < b->nnics && nic->rr.base != NULL)
-		fatalx("nic-add: NIC %ju is in use", (uintmax_t)n);
+	if (n < b->nnics && nic->rr.base != NULL) {
+		/* a retired NIC's ring that we were started with (the
+		 * supervisor sent no nic-remove while we were down): the slot
+		 * goes to a new NIC; one that is wired is a bug */
+		if (nic->attached || nic->detach_pending || nic->inflight != 0)
+			fatalx("nic-add: NIC %ju is in use", (uintmax_t)n);
+		reconf_nic_release(nic);
+	}
 	for (i = 0; i < 3; i++)
 		fds[i] = msg_take_fd(m, i);
 	memset(nic, 0, sizeof(*nic));
@@ -209,14 +229,7 @@ reconf_nic_remove(struct blockd *b, struct msg_in *m)
 	if (nic->attached || nic->detach_pending || nic->inflight != 0 ||
 	    nic->rr.base == NULL)
 		fatalx("nic-remove: NIC %ju is still in use", (uintmax_t)n);
-	event_free(nic->ev_bell);
-	munmap(nic->rr.base, nic->rr.size);
-	close(nic->ring_fd);
-	close(nic->rx_bell);
-	close(nic->tx_bell);
-	free(nic->owned);
-	free(nic->ios);
-	memset(nic, 0, sizeof(*nic));
+	reconf_nic_release(nic);
 	log_debug("NIC %ju removed", (uintmax_t)n);
 }
 

@@ -23,9 +23,10 @@
  *   - NIC added: ring and doorbells to blockd (nic-add), a new netd, wired
  *     like any other;
  *   - NIC removed: its netd is stopped; once blockd let go of its ring the
- *     NIC is retired (nic-remove).  Its slot and ring stay (indices are in
- *     blockd's table and in NIC masks): slots are not reused, so at most
- *     SUP_MAX_NICS NICs over the daemon's life.
+ *     NIC is retired (nic-remove).  Its slot and ring stay until a NIC
+ *     added later takes the slot over (indices are in blockd's table and
+ *     in NIC masks, and a restarted blockd finds each ring at its slot's
+ *     fds), so at most SUP_MAX_NICS NICs at a time.
  * Exports and netds that nothing touched are not restarted and see nothing
  * of it.  Values the command line overrides (-S, -U, -D) stay overridden.
  */
@@ -58,6 +59,7 @@ struct reload_plan {
 	unsigned		 add_conf[SUP_MAX_EXPORTS];	/* their next index */
 	unsigned		 nadd;
 	int			 nic_slot[SUP_MAX_NICS];	/* next NIC → sup slot */
+	uint64_t		 fresh;		/* slots given to added NICs */
 	char			 lists[SUP_MAX_NICS][RELOAD_LIST_MAX];	/* before */
 };
 
@@ -347,6 +349,17 @@ reload_check_frozen(const struct sup *s, const struct conf *cur,
 	return 0;
 }
 
+/* Slots an added NIC can have: never used, or left by a retired NIC. */
+static unsigned
+reload_free_slots(const struct sup *s)
+{
+	unsigned	 i, n = SUP_MAX_NICS - s->nnics;
+
+	for (i = 0; i < s->nnics; i++)
+		n += s->nics[i].gone;
+	return n;
+}
+
 static int
 reload_validate(struct sup *s, const struct conf *cur, const struct conf *next,
     struct reload_plan *p, char *err, size_t errlen)
@@ -355,9 +368,9 @@ reload_validate(struct sup *s, const struct conf *cur, const struct conf *next,
 	struct sup_nic		 probe;
 	unsigned		 k;
 
-	if (s->nnics + p->d.nnic_added > SUP_MAX_NICS) {
-		snprintf(err, errlen, "%s: more than %d NICs since aoede started "
-		    "(removed NICs keep their slot); restart aoede to apply it",
+	if (reload_free_slots(s) < p->d.nnic_added) {
+		snprintf(err, errlen, "%s: more than %d NICs at once (a NIC removed "
+		    "by this reload frees its slot for the next one)",
 		    next->file, SUP_MAX_NICS);
 		return -1;
 	}
@@ -402,15 +415,21 @@ reload_mask(const struct reload_plan *p, const struct conf *next, uint64_t mask)
 	return out;
 }
 
-/* Sup slots of next's NICs: the live NIC of that name, or a new slot. */
+/* Sup slots of next's NICs: the live NIC of that name, else the first
+ * slot a retired NIC left, else a new one. */
 static void
 reload_map_nics(struct sup *s, const struct conf *next, struct reload_plan *p)
 {
-	unsigned	 j, slot = s->nnics;
+	unsigned	 j, slot = s->nnics, i = 0;
 
-	for (j = 0; j < next->nnics; j++)
-		if ((p->nic_slot[j] = reload_find_nic(s, next->nics[j].name)) == -1)
-			p->nic_slot[j] = (int)slot++;
+	for (j = 0; j < next->nnics; j++) {
+		if ((p->nic_slot[j] = reload_find_nic(s, next->nics[j].name)) != -1)
+			continue;
+		while (i < s->nnics && !s->nics[i].gone)
+			i++;
+		p->nic_slot[j] = i < s->nnics ? (int)i++ : (int)slot++;
+		p->fresh |= (uint64_t)1 << p->nic_slot[j];
+	}
 }
 
 static void
@@ -510,6 +529,25 @@ reload_apply_exports(struct sup *s, const struct conf *cur, const struct conf *n
 	p->nadd = 0;	/* the fds are s's now */
 }
 
+/* What a retired NIC left in its slot: its ring and doorbells (kept for
+ * a blockd restart until now; blockd lets go of its copy at nic-add) and
+ * its netd's restart timer. */
+static void
+reload_clear_slot(struct sup *s, unsigned slot)
+{
+	struct sup_nic	*nic = &s->nics[slot];
+
+	if (nic->ring != -1)
+		close(nic->ring);
+	if (nic->rx_bell != -1)
+		close(nic->rx_bell);
+	if (nic->tx_bell != -1)
+		close(nic->tx_bell);
+	if (nic->netd.ev_restart != NULL)
+		event_free(nic->netd.ev_restart);
+	log_debug("reload: %s's slot %u taken over", nic->name, slot);
+}
+
 /* A new NIC: ring and doorbells to blockd, then its netd (wired once both
  * are ready, children.c). */
 static void
@@ -520,10 +558,13 @@ reload_add_nic(struct sup *s, unsigned slot, const char *name)
 	char		 err[256];
 	int		 fds[3];
 
+	if (slot < s->nnics)
+		reload_clear_slot(s, slot);
 	memset(nic, 0, sizeof(*nic));
 	snprintf(nic->name, sizeof(nic->name), "%s", name);
 	nic->sock = nic->txsock = nic->ring = nic->rx_bell = nic->tx_bell = -1;
-	s->nnics = slot + 1;
+	if (slot >= s->nnics)
+		s->nnics = slot + 1;
 	nic->settling = true;	/* until its netd runs */
 	child_init(s, &nic->netd, ROLE_NETD, slot);
 	if (sup_open_nic(s, slot, err, sizeof(err)) == -1) {
@@ -595,7 +636,8 @@ reload_resocket_nics(struct sup *s, struct reload_plan *p, unsigned nkept)
 	for (n = 0; n < nkept; n++) {
 		struct sup_nic *nic = &s->nics[n];
 
-		if (!sup_nic_live(s, n) || nic->removing)
+		/* a slot this reload gave a new NIC has its first socket */
+		if (!sup_nic_live(s, n) || nic->removing || (p->fresh >> n & 1))
 			continue;
 		reload_nic_exports(s, n, list, sizeof(list));
 		if (strcmp(list, p->lists[n]) == 0)

@@ -7,7 +7,9 @@
 #   - the reply comes once the change is in effect: an added export
 #     answers the first query sent after it, and netd keeps its transmit
 #     socket (the supervisor opens no idle one);
-#   - a reload adds NIC t2 (with e1.5), another removes it again;
+#   - a reload adds NIC t2 (with e1.5), another removes it again; added
+#     again it takes over the slot it left (one ring, not two), also when
+#     blockd was restarted in between;
 #   - a netd that does not take a reload up (stopped) is named in the
 #     reply after 5 s; once it runs, the export it adds answers;
 #   - a reload that changes a [global] key is refused by name and
@@ -132,6 +134,42 @@ grep -q "netd\[t2\].*exited with status" "$WORK/aoede.log" && fail "t2's netd st
 answers 1 i0 && answers 4 i0 && answers 3 i1 || fail "the other exports stopped answering"
 same_children || fail "removing a NIC restarted a child"
 echo "ok: reload removed NIC t2; its netd stopped, the rest serves on"
+
+# --- a NIC added again takes over the slot one removed left --------------
+rings() {	# how many rings of t2 the supervisor holds
+	ls -l "/proc/$AOEDE_PID/fd" | grep -c 'memfd:aoede-ring-t2'
+}
+readd_t2() {	# WHAT: add t2 with e1.5 again; its data is still there
+	conf "$E1" "$E3" "$E4" "$E5" > "$WORK/aoede.conf"
+	out=$(ctl reload 2>&1) || fail "reload ($1): $out"
+	echo "$out" | grep -q "added e1.5, nic t2 added" || fail "reload ($1) says: $out"
+	first_answer 5 i2 || fail "e1.5 does not answer on t2 added again ($1)"
+	bench i2 5 15 verify > "$WORK/v5" 2>&1 || { cat "$WORK/v5"; fail "verify e1.5 ($1)"; }
+	[ "$(rings)" -eq 1 ] ||
+	    fail "the supervisor holds $(rings) rings of t2 ($1): the slot was not taken over"
+}
+remove_t2() {
+	netd2=$(child_pid netd 2) || fail "no netd for t2"
+	conf "$E1" "$E3" "$E4" > "$WORK/aoede.conf"
+	out=$(ctl reload 2>&1) || fail "reload: $out"
+	t=0
+	while kill -0 "$netd2" 2>/dev/null; do
+		t=$((t + 1)); [ "$t" -gt 50 ] && fail "netd[t2] did not exit"; sleep 0.1
+	done
+}
+readd_t2 "after a removal"
+remove_t2
+# a blockd started now gets the retired ring too (no nic-remove reaches it)
+kill -KILL "$blockd"
+t=0
+while [ "$(child_pid blockd)" = "$blockd" ] || ! answers 1 i0; do
+	t=$((t + 1)); [ "$t" -gt 30 ] && fail "blockd was not restarted"; sleep 0.2
+done
+blockd=$(child_pid blockd)
+readd_t2 "after a blockd restart"
+remove_t2
+same_children || fail "taking a slot over restarted a child"
+echo "ok: t2 added again takes over its old slot, also with a blockd started since"
 
 # --- refused: a [global] key that cannot change, nothing changes ---------
 { printf '[global]\noperator-group = root\n\n'; conf "$E1" "$E3" "$E4" "$E2"; } > "$WORK/aoede.conf"
