@@ -594,7 +594,8 @@ netd_count_sent(struct netd *n, size_t len)
 static void
 netd_send_small(struct netd *n)
 {
-	uint32_t	 i, idx, keep = 0, dropped;
+	struct pktring_tx_dropped dropped;
+	uint32_t	 i, idx, keep = 0;
 	size_t		 len;
 
 	for (i = 0; i < n->nsend; i++) {
@@ -614,7 +615,11 @@ netd_send_small(struct netd *n)
 		event_add(n->ev_txsock_w, NULL);
 		break;
 	case -1:	/* link down, NIC gone: the initiator retransmits */
-		n->st.send_errors += dropped;
+		n->st.send_errors += dropped.frames;
+		/* counted as sent when they were put in the ring; they were not */
+		n->st.frames_out -= dropped.frames;
+		n->st.frames_out_ring -= dropped.frames;
+		n->st.bytes_out -= dropped.bytes;
 		break;
 	}
 }

@@ -246,30 +246,32 @@ pktring_tx_put(struct pktring_tx *t, const uint8_t *frame, size_t len)
  * gives the slot back and goes on, so the next kick passes over them.  A
  * slot emptied by an earlier drop is not counted again.
  */
-static uint32_t
-pktring_tx_drop(struct pktring_tx *t)
+static void
+pktring_tx_drop(struct pktring_tx *t, struct pktring_tx_dropped *dropped)
 {
 	struct tpacket2_hdr	*h;
-	uint32_t		 i = t->last, seen, n = 0;
+	uint32_t		 i = t->last, seen;
 
 	for (seen = 0; seen < t->ring.frame_nr; seen++) {
 		h = pktring_tx_slot(t, i);
 		if (!(pktring_tx_status(h) & TP_STATUS_SEND_REQUEST))
 			break;
-		if (h->tp_len != 0)
-			n++;
+		if (h->tp_len != 0) {
+			dropped->frames++;
+			dropped->bytes += h->tp_len - PKTRING_TX_VNET;
+		}
 		h->tp_len = 0;
 		i = i == 0 ? t->ring.frame_nr - 1 : i - 1;
 	}
-	return n;
 }
 
 int
-pktring_tx_kick(struct pktring_tx *t, int fd, uint32_t *dropped)
+pktring_tx_kick(struct pktring_tx *t, int fd, struct pktring_tx_dropped *dropped)
 {
 	int	 err;
 
-	*dropped = 0;
+	dropped->frames = 0;
+	dropped->bytes = 0;
 	if (!t->pending)
 		return 0;
 	while (send(fd, NULL, 0, MSG_DONTWAIT) == -1) {
@@ -278,7 +280,7 @@ pktring_tx_kick(struct pktring_tx *t, int fd, uint32_t *dropped)
 		if (errno == EAGAIN || errno == ENOBUFS)
 			break;
 		err = errno;
-		*dropped = pktring_tx_drop(t);
+		pktring_tx_drop(t, dropped);
 		t->pending = false;
 		errno = err;
 		return -1;

@@ -126,8 +126,12 @@ bool	pktring_tx_put(struct pktring_tx *t, const uint8_t *frame, size_t len);
 /* Have the kernel send every filled slot: one system call.  0: all taken;
  * 1: the socket's send buffer is full and some wait, kick again when fd
  * is writable; -1 with errno (the link is down, the NIC gone): the slots
- * not taken are dropped (*dropped of them), as sendmmsg() would have
- * refused them. */
-int	pktring_tx_kick(struct pktring_tx *t, int fd, uint32_t *dropped);
+ * not taken are dropped (*dropped says how many frames and bytes), as
+ * sendmmsg() would have refused them. */
+struct pktring_tx_dropped {
+	uint32_t	 frames;
+	uint64_t	 bytes;		/* the frames' own, without the header */
+};
+int	pktring_tx_kick(struct pktring_tx *t, int fd, struct pktring_tx_dropped *dropped);
 
 #endif

@@ -262,10 +262,11 @@ t_frame(size_t len, uint8_t fill)
 static void
 t_kick(struct t_net *t)
 {
-	uint32_t	 dropped = 99;
+	struct pktring_tx_dropped dropped = { 99, 99 };
 
 	assert_int_equal(pktring_tx_kick(&t->ptx, t->txring, &dropped), 0);
-	assert_int_equal(dropped, 0);
+	assert_int_equal(dropped.frames, 0);
+	assert_int_equal(dropped.bytes, 0);
 	assert_false(t->ptx.pending);
 }
 
@@ -306,7 +307,7 @@ test_tx_refused_frames(void **state)
 {
 	struct t_net		*t = *state;
 	struct pktring_tx	 none;
-	uint32_t		 dropped = 99;
+	struct pktring_tx_dropped dropped = { 99, 99 };
 
 	if (t == NULL)
 		skip();
@@ -317,7 +318,8 @@ test_tx_refused_frames(void **state)
 	memset(&none, 0, sizeof(none));
 	assert_false(pktring_tx_put(&none, t_frame(60, 1), 60));
 	assert_int_equal(pktring_tx_kick(&none, t->txring, &dropped), 0);
-	assert_int_equal(dropped, 0);
+	assert_int_equal(dropped.frames, 0);
+	assert_int_equal(dropped.bytes, 0);
 	/* a socket without a transmit ring is not mapped */
 	assert_int_equal(pktring_tx_map(&none, t->tx, T_TX_BUFS), -1);
 	assert_null(none.ring.map);
@@ -356,7 +358,7 @@ static void
 test_tx_link_down_drops(void **state)
 {
 	struct t_net	*t = *state;
-	uint32_t	 dropped = 0;
+	struct pktring_tx_dropped dropped;
 	unsigned	 i;
 
 	if (t == NULL)
@@ -366,11 +368,13 @@ test_tx_link_down_drops(void **state)
 		assert_true(pktring_tx_put(&t->ptx, t_frame(80, 0x66), 80));
 	assert_int_equal(pktring_tx_kick(&t->ptx, t->txring, &dropped), -1);
 	assert_int_equal(errno, ENETDOWN);
-	assert_int_equal(dropped, 3);
+	assert_int_equal(dropped.frames, 3);
+	assert_int_equal(dropped.bytes, 3 * 80);
 	assert_false(t->ptx.pending);
 	/* nothing left to send: the next kick makes no call */
 	assert_int_equal(pktring_tx_kick(&t->ptx, t->txring, &dropped), 0);
-	assert_int_equal(dropped, 0);
+	assert_int_equal(dropped.frames, 0);
+	assert_int_equal(dropped.bytes, 0);
 	assert_true(t_lo_set_up(true));
 	/* the dropped frames are passed over, the new one goes out */
 	assert_true(pktring_tx_put(&t->ptx, t_frame(90, 0x77), 90));
