@@ -332,6 +332,19 @@ reconf_state(struct blockd *b, struct msg_in *m, bool clear)
 	reconf_send_state(b, token, x, error);
 }
 
+/* A reload's barrier: everything the supervisor sent before is done (the
+ * channel is read in order), which its reply waits for. */
+static void
+reconf_sync(struct blockd *b, struct msg_in *m)
+{
+	uint64_t	 seq;
+
+	if (msg_get_u64(m, "seq", &seq) == -1 || msg_end(m) == -1)
+		reconf_malformed(m);
+	if (msg_send_u64(b->chan, MSG_SYNCED, "seq", seq) == -1)
+		fatal("channel");
+}
+
 bool
 blockd_reconf_msg(struct blockd *b, struct msg_in *m)
 {
@@ -345,6 +358,8 @@ blockd_reconf_msg(struct blockd *b, struct msg_in *m)
 		reconf_nic_add(b, m);
 	else if (msg_is(m, MSG_NIC_REMOVE))
 		reconf_nic_remove(b, m);
+	else if (msg_is(m, MSG_SYNC))
+		reconf_sync(b, m);
 	else if (msg_is(m, MSG_STATE_GET))
 		reconf_state(b, m, false);
 	else if (msg_is(m, MSG_STATE_CLEAR))

@@ -41,6 +41,8 @@
 #define MSG_NIC_SOCKET		"nic-socket"	/* sup → netd {exports, seq} + packet socket */
 #define MSG_NIC_SOCKET_DONE	"nic-socket-done" /* netd → sup {seq}: old socket drained,
 						   * reading only that one now */
+#define MSG_SYNC		"sync"		/* sup → blockd {seq}: answer when all before is done */
+#define MSG_SYNCED		"synced"	/* blockd → sup {seq} */
 /* requests answered later: "token" pairs the reply with its request */
 #define MSG_STATE_GET		"state-get"	/* sup → blockd {token, export} */
 #define MSG_STATE_CLEAR		"state-clear"	/* sup → blockd {token, export, what} */

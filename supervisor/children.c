@@ -271,8 +271,10 @@ child_spawn(struct child *c)
 	if (c->role == ROLE_NETD) {
 		netd_args(s, c->nic, sv[1], &a);
 		s->nics[c->nic].netd_seq = s->nics[c->nic].sock_seq;
-	} else
+	} else {
 		blockd_args(s, sv[1], &a);
+		s->blockd_ready_settles = s->blockd_settling;
+	}
 	switch (c->pid = fork()) {
 	case -1:
 		fatal("fork");
@@ -495,6 +497,22 @@ child_handle_msg(struct child *c, struct msg_in *m)
 	child_handle_ready_or_wiring(c, m);
 }
 
+/* blockd has done everything a reload sent before sync number seq */
+static void
+child_synced(struct child *c, struct msg_in *m)
+{
+	uint64_t	 seq;
+
+	if (msg_get_u64(m, "seq", &seq) == -1 || msg_end(m) == -1 ||
+	    seq > c->sup->blockd_sync_seq) {
+		log_warnx("%s sent a malformed %s; killing it", c->name, m->type);
+		kill(c->pid, SIGKILL);
+		return;
+	}
+	if (seq == c->sup->blockd_sync_seq)
+		sup_blockd_settled(c->sup);
+}
+
 /* netd reads only socket number seq now (a reload handed it over) */
 static void
 child_socket_done(struct child *c, struct msg_in *m)
@@ -524,6 +542,10 @@ child_handle_ready_or_wiring(struct child *c, struct msg_in *m)
 		c->state = CHILD_READY;
 		c->ever_ready = true;
 		log_debug("%s is ready", c->name);
+		if (c->role == ROLE_BLOCKD && s->blockd_ready_settles) {
+			s->blockd_ready_settles = false;
+			sup_blockd_settled(s);
+		}
 		for (i = 0; i < s->nnics; i++)
 			if (c->role == ROLE_BLOCKD || c->nic == i)
 				sup_try_attach(s, i);
@@ -533,6 +555,8 @@ child_handle_ready_or_wiring(struct child *c, struct msg_in *m)
 		sup_try_attach(s, c->nic);
 	} else if (c->role == ROLE_NETD && msg_is(m, MSG_NIC_SOCKET_DONE)) {
 		child_socket_done(c, m);
+	} else if (c->role == ROLE_BLOCKD && msg_is(m, MSG_SYNCED)) {
+		child_synced(c, m);
 	} else if (c->role == ROLE_BLOCKD && msg_is(m, MSG_NIC_DETACHED)) {
 		if ((nic = sup_msg_nic(s, c, m)) == NULL)
 			return;

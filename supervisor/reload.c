@@ -663,17 +663,19 @@ reload_resocket_nics(struct sup *s, struct reload_plan *p, unsigned nkept)
 	}
 }
 
-/* The NICs whose netd has not yet taken up a reload, comma separated in
- * names (may be NULL); false when there are none. */
+/* The NICs whose netd has not yet taken up a reload, and blockd if it has
+ * not, comma separated in names (may be NULL); false when there are none. */
 bool
 sup_reload_unsettled(const struct sup *s, char *names, size_t size)
 {
 	unsigned	 n;
 	size_t		 len = 0;
-	bool		 any = false;
+	bool		 any = s->blockd_settling;
 
 	if (names != NULL && size > 0)
 		names[0] = '\0';
+	if (any && names != NULL && size > 0)
+		len += snprintf(names, size, "blockd");
 	for (n = 0; n < s->nnics; n++) {
 		if (!s->nics[n].settling || s->nics[n].removing || s->nics[n].gone)
 			continue;	/* a NIC on its way out has nothing to take up */
@@ -693,6 +695,18 @@ sup_nic_settled(struct sup *s, unsigned n)
 	if (!s->nics[n].settling)
 		return;
 	s->nics[n].settling = false;
+	if (!sup_reload_unsettled(s, NULL, 0))
+		control_reload_settled(s->control);
+}
+
+/* blockd has done what the reload asked of it (it answered the sync, or a
+ * blockd started since got the whole configuration and is ready). */
+void
+sup_blockd_settled(struct sup *s)
+{
+	if (!s->blockd_settling)
+		return;
+	s->blockd_settling = false;
 	if (!sup_reload_unsettled(s, NULL, 0))
 		control_reload_settled(s->control);
 }
@@ -734,6 +748,14 @@ reload_apply(struct sup *s, const struct conf *cur, const struct conf *next,
 		if (s->nics[n].removing && sup_nic_live(s, n))
 			reload_remove_nic(s, n);
 	reload_install(s, next);
+	/* a barrier: blockd answers it once it has done all that came before
+	 * (an added export is known before a frame for it is answered);
+	 * a blockd that is down gets everything when it starts */
+	if (s->blockd.state != CHILD_DOWN) {
+		s->blockd_settling = true;
+		if (msg_send_u64(s->blockd.chan, MSG_SYNC, "seq", ++s->blockd_sync_seq) == -1)
+			log_warn("reload: sending to blockd");	/* dying: settles when ready */
+	}
 }
 
 /* 0 with what changed in `text` ("unchanged", "added e1.4, …"), or -1

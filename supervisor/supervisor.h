@@ -135,6 +135,12 @@ struct sup {
 	struct event		*ev_sigchld, *ev_sigterm, *ev_sigint, *ev_deadline;
 	bool			 stopping;
 	bool			 announced_ready;
+	/* a reload's changes to blockd are not yet all done: it has not
+	 * answered sync number blockd_sync_seq (reload.c) */
+	bool			 blockd_settling;
+	bool			 blockd_ready_settles;	/* a blockd started since:
+						 * it has it all once ready */
+	uint64_t		 blockd_sync_seq;
 };
 
 /* options.c */
@@ -175,6 +181,7 @@ void	sup_nic_retire(struct sup *s, unsigned nic);
 int	sup_reload(struct sup *s, char *err, size_t errsize);
 bool	sup_reload_unsettled(const struct sup *s, char *names, size_t size);
 void	sup_nic_settled(struct sup *s, unsigned nic);
+void	sup_blockd_settled(struct sup *s);
 
 /* supervisor.c */
 int	supervisor_main(int argc, char *argv[]);

@@ -11,7 +11,8 @@
 #     again it takes over the slot it left (one ring, not two), also when
 #     blockd was restarted in between;
 #   - a netd that does not take a reload up (stopped) is named in the
-#     reply after 5 s; once it runs, the export it adds answers;
+#     reply after 5 s; once it runs, the export it adds answers; so is a
+#     stopped blockd;
 #   - a reload that changes a [global] key is refused by name and
 #     changes nothing, not even the export it also adds.
 . tests/lib/netns.sh
@@ -194,6 +195,19 @@ grep -q "reload: not yet in effect on t1 after 5 s" "$WORK/aoede.log" ||
 answers 6 i1 || fail "e1.6 does not answer once netd[t1] runs again"
 same_children || fail "a stopped netd was restarted"
 echo "ok: a reload that a stopped netd does not take up answers after 5 s, naming t1"
+
+# --- blockd too: the reply waits until it has done what it was sent -----
+kill -STOP "$blockd"
+conf "$E1" "$E3" "$E4" > "$WORK/aoede.conf"
+out=$(ctl reload 2>&1); rc=$?
+kill -CONT "$blockd"
+[ "$rc" -eq 0 ] || fail "reload with blockd stopped: $out"
+echo "$out" | grep -q "^removed e1.6; not yet in effect on blockd after 5 s" ||
+    fail "reload with blockd stopped says: $out"
+silent 6 i1 || fail "e1.6 still answers after its removal"
+answers 1 i1 && answers 3 i1 || fail "t1's other exports stopped answering"
+same_children || fail "a stopped blockd was restarted"
+echo "ok: a reload that a stopped blockd has not done answers after 5 s, naming blockd"
 
 # --- aoectl export list --------------------------------------------------
 conf "$E1" "$E3" "$E4" > "$WORK/aoede.conf"
