@@ -271,10 +271,8 @@ child_spawn(struct child *c)
 	if (c->role == ROLE_NETD) {
 		netd_args(s, c->nic, sv[1], &a);
 		s->nics[c->nic].netd_seq = s->nics[c->nic].sock_seq;
-	} else {
+	} else
 		blockd_args(s, sv[1], &a);
-		s->blockd_ready_settles = s->blockd_settling;
-	}
 	switch (c->pid = fork()) {
 	case -1:
 		fatal("fork");
@@ -293,6 +291,10 @@ child_spawn(struct child *c)
 		fatalx("event_new");
 	event_add(c->ev_chan, NULL);
 	log_debug("started %s, pid %ld", c->name, (long)c->pid);
+	/* its predecessor died before it answered a reload's sync: this one
+	 * has the whole configuration, and answers once it serves it */
+	if (c->role == ROLE_BLOCKD && s->blockd_settling)
+		sup_blockd_sync(s);
 }
 
 static int
@@ -371,6 +373,15 @@ sup_check_ready(struct sup *s)
 	sup_notify(s, "READY=1\nSTATUS=serving");
 }
 
+/* A reload is in effect on NIC n once its netd runs and reads only the
+ * latest socket (a netd started since was given that one). */
+static void
+sup_netd_settles(struct sup *s, unsigned n)
+{
+	if (s->nics[n].running && s->nics[n].netd_seq == s->nics[n].sock_seq)
+		sup_nic_settled(s, n);
+}
+
 static void
 sup_try_attach(struct sup *s, unsigned n)
 {
@@ -388,8 +399,7 @@ sup_try_attach(struct sup *s, unsigned n)
 	if (child_send(&nic->netd, MSG_PEER_UP, -1) == -1)
 		return;
 	nic->running = true;
-	if (nic->netd_seq == nic->sock_seq)
-		sup_nic_settled(s, n);
+	sup_netd_settles(s, n);
 	sup_check_ready(s);
 }
 
@@ -497,38 +507,17 @@ child_handle_msg(struct child *c, struct msg_in *m)
 	child_handle_ready_or_wiring(c, m);
 }
 
-/* blockd has done everything a reload sent before sync number seq */
-static void
-child_synced(struct child *c, struct msg_in *m)
+/* The "seq" of an answer to a reload (at most the latest one sent, max);
+ * -1 if malformed, and the child is killed. */
+static int
+child_msg_seq(struct child *c, struct msg_in *m, uint64_t max, uint64_t *seq)
 {
-	uint64_t	 seq;
-
-	if (msg_get_u64(m, "seq", &seq) == -1 || msg_end(m) == -1 ||
-	    seq > c->sup->blockd_sync_seq) {
+	if (msg_get_u64(m, "seq", seq) == -1 || msg_end(m) == -1 || *seq > max) {
 		log_warnx("%s sent a malformed %s; killing it", c->name, m->type);
 		kill(c->pid, SIGKILL);
-		return;
+		return -1;
 	}
-	if (seq == c->sup->blockd_sync_seq)
-		sup_blockd_settled(c->sup);
-}
-
-/* netd reads only socket number seq now (a reload handed it over) */
-static void
-child_socket_done(struct child *c, struct msg_in *m)
-{
-	struct sup_nic	*nic = &c->sup->nics[c->nic];
-	uint64_t	 seq;
-
-	if (msg_get_u64(m, "seq", &seq) == -1 || msg_end(m) == -1 ||
-	    seq > nic->sock_seq) {
-		log_warnx("%s sent a malformed %s; killing it", c->name, m->type);
-		kill(c->pid, SIGKILL);
-		return;
-	}
-	nic->netd_seq = seq;
-	if (nic->running && seq == nic->sock_seq)
-		sup_nic_settled(c->sup, c->nic);
+	return 0;
 }
 
 static void
@@ -536,16 +525,13 @@ child_handle_ready_or_wiring(struct child *c, struct msg_in *m)
 {
 	struct sup	*s = c->sup;
 	struct sup_nic	*nic;
+	uint64_t	 seq;
 	unsigned	 i;
 
 	if (msg_is(m, MSG_READY) && c->state == CHILD_STARTING && msg_end(m) == 0) {
 		c->state = CHILD_READY;
 		c->ever_ready = true;
 		log_debug("%s is ready", c->name);
-		if (c->role == ROLE_BLOCKD && s->blockd_ready_settles) {
-			s->blockd_ready_settles = false;
-			sup_blockd_settled(s);
-		}
 		for (i = 0; i < s->nnics; i++)
 			if (c->role == ROLE_BLOCKD || c->nic == i)
 				sup_try_attach(s, i);
@@ -554,9 +540,16 @@ child_handle_ready_or_wiring(struct child *c, struct msg_in *m)
 		sup_maybe_restart_blockd(s);
 		sup_try_attach(s, c->nic);
 	} else if (c->role == ROLE_NETD && msg_is(m, MSG_NIC_SOCKET_DONE)) {
-		child_socket_done(c, m);
+		/* netd reads only socket number seq now */
+		nic = &s->nics[c->nic];
+		if (child_msg_seq(c, m, nic->sock_seq, &seq) == 0) {
+			nic->netd_seq = seq;
+			sup_netd_settles(s, c->nic);
+		}
 	} else if (c->role == ROLE_BLOCKD && msg_is(m, MSG_SYNCED)) {
-		child_synced(c, m);
+		if (child_msg_seq(c, m, s->blockd_sync_seq, &seq) == 0 &&
+		    seq == s->blockd_sync_seq)
+			sup_blockd_settled(s);
 	} else if (c->role == ROLE_BLOCKD && msg_is(m, MSG_NIC_DETACHED)) {
 		if ((nic = sup_msg_nic(s, c, m)) == NULL)
 			return;

@@ -60,7 +60,8 @@ struct control_pending {
 	struct control_conn	*conn;		/* NULL: the client went away */
 	struct ctl_request	 req;		/* for the log line */
 	struct event		*ev_timeout;
-	char			*reload_text;	/* a reload waiting for netds */
+	char			*reload_text;	/* a reload's reply, waiting until
+						 * it is in effect (below) */
 	TAILQ_ENTRY(control_pending) entry;
 };
 
@@ -944,20 +945,30 @@ control_answer_text(struct control *ctl, uint64_t token, bool ok,
 	control_answer(ctl, token, control_pack_text, &t);
 }
 
-/* A reload is applied whatever blockd does: only blockd's are failed. */
-void
-control_fail_pending(struct control *ctl, const char *why)
+/* Answer every waiting reload (reloads) or every request waiting for
+ * blockd (!reloads): with text, or a reload with its own. */
+static void
+control_finish_waiting(struct control *ctl, bool reloads, bool ok, const char *text)
 {
-	struct control_text	 t = { false, why };
+	struct control_text	 t = { ok, text };
 	struct control_pending	*p, *next;
 
 	if (ctl == NULL)
 		return;
 	for (p = TAILQ_FIRST(&ctl->pending); p != NULL; p = next) {
 		next = TAILQ_NEXT(p, entry);
-		if (p->reload_text == NULL)
-			control_pending_finish(ctl, p, control_pack_text, &t);
+		if ((p->reload_text != NULL) != reloads)
+			continue;
+		t.text = text != NULL ? text : p->reload_text;
+		control_pending_finish(ctl, p, control_pack_text, &t);
 	}
+}
+
+/* A reload is applied whatever blockd does: only blockd's are failed. */
+void
+control_fail_pending(struct control *ctl, const char *why)
+{
+	control_finish_waiting(ctl, false, false, why);
 }
 
 static void
@@ -975,12 +986,12 @@ control_on_pending_timeout(evutil_socket_t fd, short ev, void *arg)
 /* --- a reload's reply ------------------------------------------------------ */
 
 /*
- * A reload that gives a running netd a new socket (its NIC's exports
- * changed) or adds a NIC is applied at once, but an added export answers
- * only when that netd has drained the socket it replaced, or the new NIC's
- * netd runs.  The reply waits for that (sup_nic_settled), so that the next
- * command of a script finds the export served; for at most
- * CONTROL_SETTLE_SEC, after which it names the NICs still taking it up.
+ * A reload is applied at once, but an added export answers only when
+ * blockd has done what it was sent and the netd that got a new socket has
+ * drained the one it replaced (or the new NIC's netd runs).  The reply
+ * waits for that (reload.c, "settled"), so that the next command of a
+ * script finds the export served; for at most CONTROL_SETTLE_SEC, after
+ * which it names what is still taking it up.
  */
 static void
 control_on_settle_timeout(evutil_socket_t fd, short ev, void *arg)
@@ -1002,18 +1013,7 @@ control_on_settle_timeout(evutil_socket_t fd, short ev, void *arg)
 void
 control_reload_settled(struct control *ctl)
 {
-	struct control_pending	*p, *next;
-	struct control_text	 t = { true, NULL };
-
-	if (ctl == NULL)
-		return;
-	for (p = TAILQ_FIRST(&ctl->pending); p != NULL; p = next) {
-		next = TAILQ_NEXT(p, entry);
-		if (p->reload_text != NULL) {
-			t.text = p->reload_text;
-			control_pending_finish(ctl, p, control_pack_text, &t);
-		}
-	}
+	control_finish_waiting(ctl, true, true, NULL);
 }
 
 static void

@@ -687,28 +687,43 @@ sup_reload_unsettled(const struct sup *s, char *names, size_t size)
 	return any;
 }
 
-/* A NIC took up the last reload (or need not: removed, or its netd
- * started afresh); the reload's reply goes out when the last one has. */
-void
-sup_nic_settled(struct sup *s, unsigned n)
+/* One of them (its flag) took up the last reload; the reload's reply goes
+ * out when the last one has. */
+static void
+reload_settle(struct sup *s, bool *settling)
 {
-	if (!s->nics[n].settling)
+	if (!*settling)
 		return;
-	s->nics[n].settling = false;
+	*settling = false;
 	if (!sup_reload_unsettled(s, NULL, 0))
 		control_reload_settled(s->control);
 }
 
-/* blockd has done what the reload asked of it (it answered the sync, or a
- * blockd started since got the whole configuration and is ready). */
+/* A NIC took up the last reload (or need not: removed, or its netd
+ * started afresh). */
+void
+sup_nic_settled(struct sup *s, unsigned n)
+{
+	reload_settle(s, &s->nics[n].settling);
+}
+
+/* A barrier: blockd answers sync once it has done all that came before on
+ * its channel (an added export is known before a frame for it arrives).
+ * Until then a reload's reply waits.  A failed send: blockd is dying, and
+ * its successor is asked again (child_spawn). */
+void
+sup_blockd_sync(struct sup *s)
+{
+	s->blockd_settling = true;
+	if (msg_send_u64(s->blockd.chan, MSG_SYNC, "seq", ++s->blockd_sync_seq) == -1)
+		log_warn("reload: sending to blockd");
+}
+
+/* blockd answered the latest sync. */
 void
 sup_blockd_settled(struct sup *s)
 {
-	if (!s->blockd_settling)
-		return;
-	s->blockd_settling = false;
-	if (!sup_reload_unsettled(s, NULL, 0))
-		control_reload_settled(s->control);
+	reload_settle(s, &s->blockd_settling);
 }
 
 /* The running configuration is next from now on; s's strings point into it
@@ -748,14 +763,9 @@ reload_apply(struct sup *s, const struct conf *cur, const struct conf *next,
 		if (s->nics[n].removing && sup_nic_live(s, n))
 			reload_remove_nic(s, n);
 	reload_install(s, next);
-	/* a barrier: blockd answers it once it has done all that came before
-	 * (an added export is known before a frame for it is answered);
-	 * a blockd that is down gets everything when it starts */
-	if (s->blockd.state != CHILD_DOWN) {
-		s->blockd_settling = true;
-		if (msg_send_u64(s->blockd.chan, MSG_SYNC, "seq", ++s->blockd_sync_seq) == -1)
-			log_warn("reload: sending to blockd");	/* dying: settles when ready */
-	}
+	/* a blockd that is down gets everything when it starts */
+	if (s->blockd.state != CHILD_DOWN)
+		sup_blockd_sync(s);
 }
 
 /* 0 with what changed in `text` ("unchanged", "added e1.4, …"), or -1

@@ -138,8 +138,6 @@ struct sup {
 	/* a reload's changes to blockd are not yet all done: it has not
 	 * answered sync number blockd_sync_seq (reload.c) */
 	bool			 blockd_settling;
-	bool			 blockd_ready_settles;	/* a blockd started since:
-						 * it has it all once ready */
 	uint64_t		 blockd_sync_seq;
 };
 
@@ -181,6 +179,7 @@ void	sup_nic_retire(struct sup *s, unsigned nic);
 int	sup_reload(struct sup *s, char *err, size_t errsize);
 bool	sup_reload_unsettled(const struct sup *s, char *names, size_t size);
 void	sup_nic_settled(struct sup *s, unsigned nic);
+void	sup_blockd_sync(struct sup *s);
 void	sup_blockd_settled(struct sup *s);
 
 /* supervisor.c */

@@ -12,7 +12,8 @@
 #     blockd was restarted in between;
 #   - a netd that does not take a reload up (stopped) is named in the
 #     reply after 5 s; once it runs, the export it adds answers; so is a
-#     stopped blockd;
+#     stopped blockd; one that dies instead is replaced, and the reply
+#     comes once the new one has the change;
 #   - a reload that changes a [global] key is refused by name and
 #     changes nothing, not even the export it also adds.
 . tests/lib/netns.sh
@@ -208,6 +209,19 @@ silent 6 i1 || fail "e1.6 still answers after its removal"
 answers 1 i1 && answers 3 i1 || fail "t1's other exports stopped answering"
 same_children || fail "a stopped blockd was restarted"
 echo "ok: a reload that a stopped blockd has not done answers after 5 s, naming blockd"
+
+# a blockd that dies before it answers: its successor is asked, and answers
+kill -STOP "$blockd"
+conf "$E1" "$E3" "$E4" "$E6" > "$WORK/aoede.conf"
+ctl reload > "$WORK/reload.out" 2>&1 & r=$!
+sleep 1
+kill -KILL "$blockd"
+wait "$r" || fail "reload across a blockd restart: $(cat "$WORK/reload.out")"
+grep -q "^added e1.6$" "$WORK/reload.out" ||
+    fail "reload across a blockd restart says: $(cat "$WORK/reload.out")"
+first_answer 6 i1 || fail "e1.6 does not answer after a reload across a blockd restart"
+blockd=$(child_pid blockd) || fail "no blockd"
+echo "ok: a reload whose blockd died answers once the restarted blockd has it all"
 
 # --- aoectl export list --------------------------------------------------
 conf "$E1" "$E3" "$E4" > "$WORK/aoede.conf"
