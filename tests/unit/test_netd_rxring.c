@@ -10,6 +10,9 @@
  *   buffer it does not have) until buffers come back.
  * - Frames netd refuses (a response, another EtherType's frame cannot
  *   arrive: the socket is bound to AoE) give their slot back at once.
+ * - Replies that go out by the transmit ring are counted as sent only if
+ *   the kernel took them: with the link down they count as send errors,
+ *   their buffers come home, and they are not sent later either.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -195,6 +198,92 @@ test_refused_frames_give_their_slot_back(void **state)
 	assert_null(pktring_peek(&n->pkt));
 }
 
+/* A transmit-ring socket on lo as the supervisor opens one (protocol 0,
+ * bound: it hears nothing), mapped as netd maps it. */
+static void
+t_tx_ring(struct netd *n)
+{
+	struct sockaddr_ll	 sll;
+
+	n->txsock = socket(AF_PACKET, SOCK_RAW, 0);
+	assert_true(n->txsock >= 0);
+	assert_int_equal(pktring_tx_setup(n->txsock, T_NBUFS), 0);
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_ifindex = t_ifindex;
+	assert_int_equal(bind(n->txsock, (struct sockaddr *)&sll, sizeof(sll)), 0);
+	assert_int_equal(pktring_tx_map(&n->ptx, n->txsock, T_NBUFS), 0);
+	n->mtu = 1500;
+}
+
+/* Queue a 60-byte reply with this tag, as netd_drain_tx() would. */
+static void
+t_queue_reply(struct netd *n, uint32_t tag)
+{
+	struct aoe_hdr	 h = {
+		.type = AOE_ETHERTYPE, .ver = AOE_VERSION, .flags = AOE_FLAG_RESP,
+		.major = 7, .minor = 1, .cmd = AOE_CMD_CFG, .tag = tag,
+	};
+	uint32_t	 idx;
+
+	assert_true(n->nfree > 0);
+	idx = n->free[--n->nfree];
+	memset(h.dst, 0xff, 6);
+	memset(ring_frame(&n->rr, idx), 0, AOE_MIN_FRAME);
+	aoe_hdr_encode(ring_frame(&n->rr, idx), &h);
+	n->sendlen[idx] = AOE_MIN_FRAME;
+	n->sendq[n->nsend++] = idx;
+}
+
+/* The next frame on lo is the reply with this tag. */
+static void
+t_expect_sent(struct netd *n, uint32_t tag)
+{
+	struct tpacket2_hdr	*h = pktring_peek(&n->pkt);
+	const uint8_t		*f;
+
+	assert_non_null(h);
+	f = pktring_frame(h);
+	assert_int_equal((uint32_t)f[20] << 24 | f[21] << 16 | f[22] << 8 | f[23], tag);
+	pktring_release(&n->pkt, h);
+}
+
+static void
+test_failed_kick_is_not_counted_as_sent(void **state)
+{
+	struct netd	*n = *state;
+	uint32_t	 tag;
+
+	if (n == NULL)
+		skip();
+	t_tx_ring(n);
+	assert_true(t_lo_set_up(false));
+	for (tag = 1; tag <= 3; tag++)
+		t_queue_reply(n, tag);
+	netd_flush_sendq(n);
+	assert_int_equal(n->nsend, 0);
+	assert_int_equal(n->nfree, T_NBUFS);
+	assert_int_equal(n->st.send_errors, 3);
+	assert_int_equal(n->st.frames_out, 0);
+	assert_int_equal(n->st.frames_out_ring, 0);
+	assert_int_equal(n->st.bytes_out, 0);
+	/* the link is back: only what is queued now goes out, and counts */
+	assert_true(t_lo_set_up(true));
+	t_queue_reply(n, 10);
+	t_queue_reply(n, 11);
+	netd_flush_sendq(n);
+	assert_int_equal(n->nfree, T_NBUFS);
+	assert_int_equal(n->st.send_errors, 3);
+	assert_int_equal(n->st.frames_out, 2);
+	assert_int_equal(n->st.frames_out_ring, 2);
+	assert_int_equal(n->st.bytes_out, 2 * AOE_MIN_FRAME);
+	t_expect_sent(n, 10);
+	t_expect_sent(n, 11);
+	assert_null(pktring_peek(&n->pkt));
+	pktring_tx_unmap(&n->ptx);
+	close(n->txsock);
+}
+
 int
 main(void)
 {
@@ -202,6 +291,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_broadcast_with_few_buffers,
 		    t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_refused_frames_give_their_slot_back,
+		    t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_failed_kick_is_not_counted_as_sent,
 		    t_setup, t_teardown),
 	};
 
