@@ -107,13 +107,8 @@ while [ $(( $(date +%s) - start )) -lt "$DURATION" ]; do
 done
 kill -0 "$AOEDE_PID" || { echo "the supervisor died"; errors=$((errors + 1)); }
 # the last unfreeze's merge ends and leaves no shadow file behind
-freeze_state() {
-	ctl --json stats e7.3 2>/dev/null | python3 -c '
-import json, sys
-print(json.load(sys.stdin)["exports"][0]["freeze"])' 2>/dev/null
-}
 t=0
-while [ "$(freeze_state)" != thawed ]; do
+while [ "$(freeze_state e7.3)" != thawed ]; do
 	t=$((t + 1))
 	[ "$t" -gt 600 ] && { echo "e7.3 still not thawed after 60 s"; errors=$((errors + 1)); break; }
 	sleep 0.1

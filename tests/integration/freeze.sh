@@ -32,12 +32,6 @@ rand_sleep() { sleep "$(awk -v ms="$(rand_ms "$1")" 'BEGIN { printf "%.3f", ms /
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 image_sum() { md5sum < "$WORK/img" | cut -d' ' -f1; }
 
-# the export's freeze state as aoectl stats says it
-freeze_state() {	# [EXPORT]
-	ctl --json stats "${1:-e7.3}" 2>/dev/null | python3 -c '
-import json, sys
-print(json.load(sys.stdin)["exports"][0]["freeze"])' 2>/dev/null
-}
 wait_state() {	# STATE SECONDS
 	t=0
 	while [ "$(freeze_state)" != "$1" ]; do

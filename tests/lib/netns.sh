@@ -101,6 +101,15 @@ aoede_stop() {
 	[ "$rc" -eq 0 ] || fail "aoede exited with status $rc on SIGTERM"
 }
 
+# an export's freeze state as aoectl stats says it (thawed, frozen,
+# merging; unknown until a restarted blockd reports; empty when it
+# cannot be asked)
+freeze_state() {	# [EXPORT]
+	ctl --json stats "${1:-e7.3}" 2>/dev/null | python3 -c '
+import json, sys
+print(json.load(sys.stdin)["exports"][0]["freeze"])' 2>/dev/null
+}
+
 # pid of a child of aoede by its command line
 child_pid() {
 	case $1 in
