@@ -28,7 +28,6 @@ conf $EXTRA > "$WORK/aoede.conf"
 aoede_start -c "$WORK/aoede.conf"
 
 rand() { od -An -N2 -tu2 /dev/urandom | tr -d ' '; }	# 0..65535
-image_sum() { md5sum < "$WORK/img" | cut -d' ' -f1; }
 
 # A control command that blockd must answer: while blockd restarts after an
 # earlier fault, or a merge from an earlier unfreeze still runs, it is
@@ -46,9 +45,9 @@ ctl_retry() {	# aoectl ARGS...
 # on; unfreeze: the merge runs in the background into the next passes.
 freeze_fault() {
 	ctl_retry freeze e7.3 || return 1
-	before=$(image_sum)
+	before=$(image_sum "$WORK/img")
 	sleep "0.$(( $(rand) % 10 ))"
-	after=$(image_sum)
+	after=$(image_sum "$WORK/img")
 	ctl_retry unfreeze e7.3 || return 1
 	[ "$after" = "$before" ] || { echo "the image changed while e7.3 was frozen"; return 1; }
 	echo "freeze, unfreeze e7.3"

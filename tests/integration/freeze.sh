@@ -30,7 +30,6 @@ rand_ms() {	# a random number of milliseconds in [0, $1)
 }
 rand_sleep() { sleep "$(awk -v ms="$(rand_ms "$1")" 'BEGIN { printf "%.3f", ms / 1000 }')"; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-image_sum() { md5sum < "$WORK/img" | cut -d' ' -f1; }
 
 wait_state() {	# STATE SECONDS
 	t=0

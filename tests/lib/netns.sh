@@ -101,6 +101,11 @@ aoede_stop() {
 	[ "$rc" -eq 0 ] || fail "aoede exited with status $rc on SIGTERM"
 }
 
+# md5 of the image file (default $WORK/img), as the daemon left it
+image_sum() {	# [PATH]
+	md5sum < "${1:-$WORK/img}" | cut -d' ' -f1
+}
+
 # an export's freeze state as aoectl stats says it (thawed, frozen,
 # merging; unknown until a restarted blockd reports; empty when it
 # cannot be asked)

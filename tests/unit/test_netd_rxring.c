@@ -235,16 +235,18 @@ t_queue_reply(struct netd *n, uint32_t tag)
 	n->sendq[n->nsend++] = idx;
 }
 
-/* The next frame on lo is the reply with this tag. */
+/* The next frame on lo is the 60-byte reply with this tag. */
 static void
 t_expect_sent(struct netd *n, uint32_t tag)
 {
 	struct tpacket2_hdr	*h = pktring_peek(&n->pkt);
-	const uint8_t		*f;
+	struct aoe_hdr		 a;
 
 	assert_non_null(h);
-	f = pktring_frame(h);
-	assert_int_equal((uint32_t)f[20] << 24 | f[21] << 16 | f[22] << 8 | f[23], tag);
+	assert_int_equal(pktring_len(&n->pkt, h), AOE_MIN_FRAME);
+	assert_int_equal(aoe_hdr_decode(pktring_frame(h), AOE_MIN_FRAME, &a), 0);
+	assert_true(a.flags & AOE_FLAG_RESP);
+	assert_int_equal(a.tag, tag);
 	pktring_release(&n->pkt, h);
 }
 
